@@ -1,0 +1,35 @@
+# The SMMUv3 kdump series and its lab. See README.md.
+PYTHON = python3
+
+.PHONY: help deps tree export kernels demo check clean distclean
+
+help:
+	@echo "make demo    build both kernels, run the kdump scenario on each, A/B verdict"
+	@echo "make check   the tests: every scenario and check, ends 'N passed, N failed'"
+	@echo "make deps | tree | export | kernels | clean | distclean"
+
+deps:
+	sh lab/deps.sh
+
+tree: deps
+	sh lab/tree.sh
+
+export:
+	sh lab/export.sh
+
+kernels: tree
+	sh lab/build-kernel.sh base
+	if grep -q . patches/series; then sh lab/build-kernel.sh patched; \
+	else rm -rf build/out-patched; fi
+
+demo: kernels
+	$(PYTHON) lab/lab.py demo
+
+check: kernels
+	$(PYTHON) lab/lab.py check
+
+clean:
+	rm -rf build/runs
+
+distclean:
+	rm -rf build

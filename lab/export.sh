@@ -1,0 +1,28 @@
+#!/bin/sh
+# make export: write the tree's series (base..series) back to patches/ with
+# git format-patch, cover letter included, and rewrite patches/series.
+# The cover letter's text lives in the branch description of "series"
+# (git branch --edit-description series); make tree restores it from
+# patches/0000-cover-letter.patch, so export reproduces patches/ exactly.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lab.conf"
+n=$(git -C "$SRC" rev-list --count base..series)
+[ "$n" -gt 0 ] || { echo "export: no commits on series beyond base" >&2; exit 1; }
+git -C "$SRC" config branch.series.description >/dev/null ||
+	{ echo "export: no cover letter: git -C $SRC branch --edit-description series" >&2; exit 1; }
+# The cover letter is signed and dated as the series tip, so that it is
+# reproducible.
+tip_name=$(git -C "$SRC" log -1 --format=%an series)
+tip_mail=$(git -C "$SRC" log -1 --format=%ae series)
+tip_date=$(git -C "$SRC" log -1 --format=%ad --date=rfc2822 series)
+tmp=$(mktemp -d)
+GIT_COMMITTER_DATE=$tip_date GIT_AUTHOR_DATE=$tip_date \
+	git -C "$SRC" -c user.name="$tip_name" -c user.email="$tip_mail" \
+	format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
+	--no-signature -o "$tmp" base..series
+rm -f "$top"/patches/*.patch
+mv "$tmp"/*.patch "$top/patches/"
+rmdir "$tmp"
+(cd "$top/patches" && ls ./*.patch | sed 's|^\./||' | grep -v '^0000-cover-letter' >series)
+echo "export: $n patches + cover letter -> patches/"

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /init of the kdump lab, for both kernels: one image, two stages.
+ *
+ * System stage (no /proc/vmcore): mount the pseudo file systems, bring the
+ * NICs up (their posted receive buffers are the DMA in flight), load the
+ * capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH), print the SMMU's
+ * registers, apply the scenario's mutation, mark the panic in QEMU's trace
+ * (a read of SMMU_AIDR, which no driver reads) and panic with sysrq 'c'.
+ *
+ * Capture stage (/proc/vmcore exists): print the SMMU's registers and the
+ * kernel's SMMU log lines, wait for the dump disk (virtio-blk, serial
+ * "vmcore"), copy /proc/vmcore to it (zero blocks are skipped: the host's
+ * image is sparse and zero-filled), and power off.
+ *
+ * Every line meant for the host starts with "LAB: " and is key=value.
+ * Parameters come from the kernel command line as lab.KEY=VALUE.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define SMMU_BASE		0x09050000UL
+#define SMMU_SIZE		0x20000UL
+#define SMMU_AIDR		0x1c
+#define SMMU_CR0		0x20
+#define SMMU_GERROR		0x60
+#define SMMU_GERRORN		0x64
+#define SMMU_STRTAB_BASE	0x80
+#define SMMU_STRTAB_BASE_CFG	0x88
+
+#ifndef KEXEC_FILE_ON_CRASH
+#define KEXEC_FILE_ON_CRASH	0x2
+#endif
+
+static char cmdline[4096];
+
+static void say(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* The console is shared with the kernel: one write per line. */
+	if (write(1, "LAB: ", 5) < 0 || write(1, buf, n) < 0)
+		return;
+}
+
+static void die(const char *what)
+{
+	say("error=\"%s: %s\"", what, strerror(errno));
+	sync();
+	reboot(RB_POWER_OFF);
+	_exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* lab.KEY=VALUE from the command line; commas in VALUE stand for spaces. */
+static const char *param(const char *key, const char *def)
+{
+	static char val[512];
+	char pat[64];
+	const char *p, *e;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "lab.%s=", key);
+	for (p = cmdline; (p = strstr(p, pat)); p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		p += strlen(pat);
+		e = strchr(p, ' ');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n >= sizeof(val))
+			n = sizeof(val) - 1;
+		memcpy(val, p, n);
+		val[n] = 0;
+		for (char *c = val; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+		return val;
+	}
+	return def;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static void mount_all(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	if (mount("proc", "/proc", "proc", 0, NULL))
+		die("mount /proc");
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+		die("mount /sys");
+	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
+		die("mount /dev");
+	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		say("warning=\"no debugfs: %s\"", strerror(errno));
+}
+
+static volatile uint8_t *smmu_map(void)
+{
+	static volatile uint8_t *smmu;
+	int fd;
+
+	if (smmu)
+		return smmu;
+	fd = open("/dev/mem", O_RDWR | O_SYNC);
+	if (fd < 0)
+		die("open /dev/mem");
+	smmu = mmap(NULL, SMMU_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    SMMU_BASE);
+	close(fd);
+	if (smmu == MAP_FAILED)
+		die("mmap SMMU registers");
+	return smmu;
+}
+
+static uint32_t rd32(unsigned int off)
+{
+	return *(volatile uint32_t *)(smmu_map() + off);
+}
+
+static uint64_t rd64(unsigned int off)
+{
+	return *(volatile uint64_t *)(smmu_map() + off);
+}
+
+static void print_smmu(const char *when)
+{
+	say("smmu when=%s CR0=0x%x GERROR=0x%x GERRORN=0x%x STRTAB_BASE=0x%llx STRTAB_BASE_CFG=0x%x",
+	    when, rd32(SMMU_CR0), rd32(SMMU_GERROR), rd32(SMMU_GERRORN),
+	    (unsigned long long)rd64(SMMU_STRTAB_BASE),
+	    rd32(SMMU_STRTAB_BASE_CFG));
+}
+
+/* Bring every interface but lo up: virtio-net then posts receive buffers. */
+static void nics_up(void)
+{
+	const char *names[] = { "eth0", "eth1", "eth2", "eth3" };
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int up = 0;
+
+	if (s < 0)
+		die("socket");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct ifreq ifr = { 0 };
+
+		strncpy(ifr.ifr_name, names[i], IFNAMSIZ - 1);
+		if (ioctl(s, SIOCGIFFLAGS, &ifr))
+			continue;
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+			die("SIOCSIFFLAGS");
+		say("nic=%s up=1", names[i]);
+		up++;
+	}
+	close(s);
+	if (!up)
+		say("warning=\"no NIC found\"");
+}
+
+static void load_capture_kernel(void)
+{
+	char cmd[1024];
+	int kfd, ifd;
+	long ret;
+
+	snprintf(cmd, sizeof(cmd),
+		 "console=ttyAMA0 nr_cpus=1 reset_devices panic=1 lab.stage=capture %s %s",
+		 strstr(cmdline, "acpi=force") ? "acpi=force" : "",
+		 param("capture", ""));
+	kfd = open("/Image", O_RDONLY);
+	ifd = open("/capture.cpio", O_RDONLY);
+	if (kfd < 0 || ifd < 0)
+		die("open capture kernel or initrd");
+	ret = syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmd) + 1, cmd,
+		      KEXEC_FILE_ON_CRASH);
+	if (ret)
+		die("kexec_file_load");
+	close(kfd);
+	close(ifd);
+	if (read_file("/sys/kernel/kexec_crash_loaded", cmd, sizeof(cmd)) ||
+	    strcmp(cmd, "1"))
+		die("capture kernel not loaded");
+	say("kexec_crash_loaded=1");
+}
+
+/* Apply the scenario's mutation, written as "lab.mutate=NAME". */
+static void mutate(const char *name)
+{
+	if (!*name)
+		return;
+	say("error=\"unknown mutation %s\"", name);
+	reboot(RB_POWER_OFF);
+}
+
+static void system_stage(void)
+{
+	const char *cpu = param("panic_cpu", "0");
+	double settle = atof(param("settle", "2"));
+	cpu_set_t set;
+
+	say("stage=system");
+	nics_up();
+	load_capture_kernel();
+	print_smmu("system");
+	/* Let the receive path run with the sender's frames arriving. */
+	usleep((useconds_t)(settle * 1e6));
+	mutate(param("mutate", ""));
+	CPU_ZERO(&set);
+	CPU_SET(atoi(cpu), &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+	say("panic cpu=%d", sched_getcpu());
+	sync();
+	/* The panic stops the console: let this line out first. */
+	tcdrain(1);
+	/* The panic marker in QEMU's trace: no driver reads SMMU_AIDR. */
+	(void)rd32(SMMU_AIDR);
+	if (write_file("/proc/sysrq-trigger", "c"))
+		die("sysrq");
+	die("still alive after sysrq c");
+}
+
+/* Print the kernel log lines that mention the SMMU. */
+static void smmu_log(void)
+{
+	char rec[2048];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		char *msg;
+
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg || !strcasestr(msg, "smmu"))
+			continue;
+		msg++;
+		msg[strcspn(msg, "\n")] = 0;
+		say("klog=\"%s\"", msg);
+	}
+	close(fd);
+}
+
+/* The dump disk is the virtio-blk disk whose serial is "vmcore". */
+static int find_dump_disk(char *dev, size_t len, double timeout)
+{
+	double end = now() + timeout;
+	char path[128], buf[64];
+
+	do {
+		for (char c = 'a'; c <= 'h'; c++) {
+			snprintf(path, sizeof(path), "/sys/block/vd%c/serial", c);
+			if (read_file(path, buf, sizeof(buf)) || strcmp(buf, "vmcore"))
+				continue;
+			snprintf(dev, len, "/dev/vd%c", c);
+			if (access(dev, W_OK) == 0)
+				return 0;
+		}
+		usleep(100000);
+	} while (now() < end);
+	return -1;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	const uint64_t *q = (const uint64_t *)p;
+
+	for (size_t i = 0; i < n / 8; i++)
+		if (q[i])
+			return 0;
+	return 1;
+}
+
+static void save_vmcore(void)
+{
+	static uint8_t buf[1 << 20] __attribute__((aligned(4096)));
+	unsigned long long total = 0, written = 0;
+	char dev[32];
+	double t0;
+	int in, out;
+	ssize_t n;
+
+	if (find_dump_disk(dev, sizeof(dev), 30))
+		die("no dump disk (virtio-blk serial=vmcore) within 30 s");
+	in = open("/proc/vmcore", O_RDONLY);
+	out = open(dev, O_WRONLY);
+	if (in < 0 || out < 0)
+		die("open vmcore or dump disk");
+	say("dump_disk=%s", dev);
+	t0 = now();
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (all_zero(buf, n)) {
+			if (lseek(out, n, SEEK_CUR) < 0)
+				die("lseek dump disk");
+		} else {
+			if (write(out, buf, n) != n)
+				die("write dump disk");
+			written += n;
+		}
+		total += n;
+	}
+	if (n < 0)
+		die("read /proc/vmcore");
+	if (fsync(out))
+		die("fsync dump disk");
+	close(out);
+	close(in);
+	say("vmcore saved=1 bytes=%llu nonzero=%llu seconds=%.1f", total,
+	    written, now() - t0);
+}
+
+static void capture_stage(void)
+{
+	say("stage=capture");
+	print_smmu("capture");
+	smmu_log();
+	save_vmcore();
+}
+
+int main(void)
+{
+	mount_all();
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
+		die("read /proc/cmdline");
+	if (access("/proc/vmcore", R_OK) == 0)
+		capture_stage();
+	else
+		system_stage();
+	say("poweroff=1");
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}

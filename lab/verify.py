@@ -1,0 +1,290 @@
+"""Verify one lab run from the evidence it kept in its run folder.
+
+(a) the capture kernel reached init and saved the vmcore   (serial.log)
+(b) the vmcore is ELF64, EM_AARCH64, with VMCOREINFO       (vmcore)
+(c) vmcore-dmesg extracts a log holding the sysrq panic    (host kexec-tools)
+(d) crash loads vmlinux + vmcore and runs sys, log, bt     (arm64 crash, qemu-user)
+(e) what happened to each DMA device's transactions from
+    the panic on, from QEMU's SMMU trace                   (qemu.log)
+Each check returns (ok, detail); ok is None where a check could not be made.
+"""
+import os
+import re
+import struct
+import subprocess
+
+import qemu
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+CRASH_ROOT = os.path.join(BUILD, "crash-root")
+
+SMMU_AIDR, SMMU_CR0, SMMU_STRTAB_BASE, SMMU_CMDQ_BASE = 0x1C, 0x20, 0x80, 0x90
+
+
+def serial_text(rundir):
+    with open(os.path.join(rundir, "serial.log"), "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def lab_lines(text, key):
+    """Values of "LAB: key..." lines, as dicts of key=value."""
+    out = []
+    for m in re.finditer(r"LAB: (" + re.escape(key) + r"[= ].*)", text):
+        out.append(dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(1))))
+    return out
+
+
+def check_capture(rundir):
+    text = serial_text(rundir)
+    if "LAB: stage=capture" not in text:
+        return False, "the capture kernel never reached init"
+    saved = lab_lines(text, "vmcore")
+    if not saved:
+        err = lab_lines(text, "error")
+        return False, "vmcore not saved" + (f": {err[-1]['error']}" if err else "")
+    s = saved[-1]
+    return True, f"saved {int(s['bytes']) >> 20} MiB in {s['seconds']} s"
+
+
+def elf_end(path):
+    """Parse the ELF core header: (end of the last segment, notes, error)."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        if len(eh) < 64 or eh[:4] != b"\x7fELF":
+            return None, None, "no ELF magic"
+        if eh[4] != 2 or eh[5] != 1:
+            return None, None, "not ELF64 little-endian"
+        e_type, e_machine = struct.unpack_from("<HH", eh, 16)
+        if e_type != 4:
+            return None, None, f"e_type {e_type}, not ET_CORE"
+        if e_machine != 183:
+            return None, None, f"e_machine {e_machine}, not EM_AARCH64"
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        end, notes = 0, {}
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, _, off, _, _, filesz, _, _ = struct.unpack("<IIQQQQQQ", f.read(56))
+            end = max(end, off + filesz)
+            if p_type != 4:
+                continue
+            f.seek(off)
+            data, pos = f.read(filesz), 0
+            while pos + 12 <= len(data):
+                namesz, descsz, _ = struct.unpack_from("<III", data, pos)
+                pos += 12
+                name = data[pos:pos + namesz].rstrip(b"\0").decode("ascii", "replace")
+                pos += (namesz + 3) & ~3
+                notes.setdefault(name, []).append(data[pos:pos + descsz])
+                pos += (descsz + 3) & ~3
+        return end, notes, None
+
+
+def check_vmcore(rundir):
+    """(b), and cut the raw disk image down to the vmcore file."""
+    img, core = os.path.join(rundir, "vmcore.img"), os.path.join(rundir, "vmcore")
+    if os.path.exists(img):
+        os.replace(img, core)
+    if not os.path.exists(core):
+        return False, "no vmcore"
+    end, notes, err = elf_end(core)
+    if err:
+        return False, err
+    saved = lab_lines(serial_text(rundir), "vmcore")
+    if saved and int(saved[-1]["bytes"]) != end:
+        return False, f"guest copied {saved[-1]['bytes']} bytes, ELF says {end}"
+    if os.path.getsize(core) < end:
+        return False, f"file shorter than the ELF segments ({end} bytes)"
+    os.truncate(core, end)
+    info = b"".join(notes.get("VMCOREINFO", [])).decode("ascii", "replace")
+    if "OSRELEASE=" not in info or "CRASHTIME=" not in info:
+        return False, "no VMCOREINFO note (OSRELEASE, CRASHTIME)"
+    rel = re.search(r"OSRELEASE=(\S+)", info).group(1)
+    cpus = len(notes.get("CORE", []))
+    return True, f"ELF64 AArch64 core, {end >> 20} MiB, VMCOREINFO {rel}, {cpus} CPU notes"
+
+
+PANIC_LINE = "Kernel panic - not syncing: sysrq triggered crash"
+
+
+def check_dmesg(rundir):
+    core = os.path.join(rundir, "vmcore")
+    if not os.path.exists(core):
+        return False, "no vmcore"
+    r = subprocess.run(["vmcore-dmesg", core], capture_output=True, text=True, errors="replace")
+    with open(os.path.join(rundir, "vmcore-dmesg.txt"), "w") as f:
+        f.write(r.stdout + r.stderr)
+    if r.returncode != 0:
+        return False, f"vmcore-dmesg exit {r.returncode}: {r.stderr.strip()[:200]}"
+    lines = r.stdout.count("\n")
+    if PANIC_LINE not in r.stdout:
+        return False, f"{lines} lines, no '{PANIC_LINE}'"
+    return True, f"{lines} log lines, panic line present"
+
+
+CRASH_COMMANDS = "sys\nlog\nbt\nexit\n"
+# What crash 8.0.2 says on every healthy vmcore of this lab's kernel.
+CRASH_ALLOWED = [
+    r"cannot determine how modules are linked",
+    r"WARNING: active task .* on cpu \d+ not found in PID hash",
+    r"WARNING: kernel relocated",
+    r"WARNING: no kernel module access",  # the lab kernel has no modules
+]
+CRASH_ERROR = re.compile(r"(^crash: |error|invalid|cannot |not found|WARNING|fail)", re.I | re.M)
+
+
+def check_crash(rundir, vmlinux):
+    core = os.path.join(rundir, "vmcore")
+    crash = os.path.join(CRASH_ROOT, "usr/bin/crash")
+    if not os.path.exists(crash):
+        return False, "crash not installed (make deps)"
+    if not os.path.exists(core):
+        return False, "no vmcore"
+    try:
+        r = subprocess.run(["qemu-aarch64-static", "-L", CRASH_ROOT, crash, "-s", "--no_scroll",
+                            vmlinux, core], input=CRASH_COMMANDS, capture_output=True, text=True,
+                           errors="replace", timeout=600, env=dict(os.environ, TERM="dumb"))
+    except subprocess.TimeoutExpired:
+        return False, "crash timed out after 600 s"
+    out = r.stdout + r.stderr
+    with open(os.path.join(rundir, "crash.txt"), "w") as f:
+        f.write(out)
+    problems = [ln for ln in out.splitlines() if CRASH_ERROR.search(ln)
+                and not any(re.search(a, ln) for a in CRASH_ALLOWED)
+                # the kernel log printed by "log" is the guest's, not crash's
+                and not re.match(r"^\[\s*\d+\.\d+\]", ln)]
+    if r.returncode != 0:
+        return False, f"crash exit {r.returncode}: {(problems or out.splitlines()[-1:])[0][:160]}"
+    want = {"sys": r"PANIC: \"sysrq: Trigger a crash|PANIC: \"Kernel panic - not syncing: sysrq",
+            "bt": r"sysrq_handle_crash", "log": re.escape(PANIC_LINE)}
+    missing = [k for k, pat in want.items() if not re.search(pat, out)]
+    if missing:
+        return False, f"no {', '.join(missing)} output"
+    if problems:
+        return False, f"{len(problems)} error lines, first: {problems[0][:160]}"
+    return True, "sys, log, bt: panic task, backtrace through sysrq_handle_crash"
+
+
+TRACE = re.compile(r"(?:\d+@[\d.]+:)?(smmuv3_\w+) (.*)")
+# QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
+NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
+CLASSES = ("old", "new", "untranslated", "in_capture_mem", "aborted")
+
+
+def crash_region(rundir):
+    m = re.search(r"crashkernel reserved: 0x([0-9a-f]+) - 0x([0-9a-f]+)", serial_text(rundir))
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+
+def trace_dma(rundir):
+    """Classify each device's DMA from the panic until the capture kernel takes it over.
+
+    The panic is marked in the trace by the system stage's read of SMMU_AIDR
+    (no driver reads it). A device is taken over when the capture kernel first
+    invalidates its STE (CFGI_STE for its stream ID): from then on its DMA is
+    the capture kernel's own. Classes in that window: "old", translated while
+    the crashed kernel's stream table was installed; "new", translated by a
+    table the capture kernel installed; "untranslated" (SMMU disabled, or STE
+    bypass), "in_capture_mem" the untranslated ones whose address lies in the
+    capture kernel's reserved memory; "aborted" (STE abort, or a translation
+    fault: QEMU logs those as guest errors, the capture kernel never enables
+    the event queue). DMA after the takeover is counted under "after".
+    """
+    path = os.path.join(rundir, "qemu.log")
+    if not os.path.exists(path):
+        return {"error": "no qemu.log"}
+    region = crash_region(rundir)
+    with open(path, errors="replace") as f:
+        lines = f.readlines()
+    last_marker = max((i for i, ln in enumerate(lines)
+                       if "smmuv3_read_mmio" in ln and f"addr: {SMMU_AIDR:#x} " in ln), default=None)
+    if last_marker is None:
+        return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
+    strtab = crashed_strtab = None
+    capture_writes = 0
+    taken = set()
+    counts = {}
+
+    def bump(sid, cls):
+        d = counts.setdefault(sid, {"capture": dict.fromkeys(CLASSES, 0),
+                                    "after": dict.fromkeys(CLASSES, 0)})
+        d["after" if sid in taken else "capture"][cls] += 1
+
+    for i, ln in enumerate(lines):
+        if i == last_marker:
+            crashed_strtab = strtab
+            continue
+        m = TRACE.match(ln.strip())
+        if not m:
+            d = NAME_DEVFN.search(ln)
+            if i > last_marker and d and "translation failed" in ln:
+                bump(int(d.group(1)), "aborted")
+            continue
+        ev, rest = m.groups()
+        if ev == "smmuv3_write_mmio":
+            a = re.search(r"addr: (0x[0-9a-f]+) val:(0x[0-9a-f]+) size: 0x(\d+)", rest)
+            addr, val, size = int(a.group(1), 16), int(a.group(2), 16), int(a.group(3), 16)
+            if addr == SMMU_STRTAB_BASE:
+                strtab = val if size == 8 else (((strtab or 0) >> 32) << 32) | val
+            elif addr == SMMU_STRTAB_BASE + 4:
+                strtab = ((strtab or 0) & 0xFFFFFFFF) | (val << 32)
+            capture_writes += i > last_marker
+            continue
+        if i < last_marker:
+            continue
+        if ev == "smmuv3_cmdq_cfgi_ste":
+            taken.add(int(re.search(r"0x([0-9a-f]+)", rest).group(1), 16))
+            continue
+        if not ev.startswith("smmuv3_translate_"):
+            continue
+        sid = int(re.search(r"sid=0x([0-9a-f]+)", rest).group(1), 16)
+        if ev == "smmuv3_translate_success":
+            bump(sid, "old" if strtab == crashed_strtab else "new")
+        elif ev in ("smmuv3_translate_disable", "smmuv3_translate_bypass"):
+            bump(sid, "untranslated")
+            iova = int(re.search(r"iova:0x([0-9a-f]+)", rest).group(1), 16)
+            if region and region[0] <= iova < region[1]:
+                bump(sid, "in_capture_mem")
+        elif ev == "smmuv3_translate_abort":
+            bump(sid, "aborted")
+    return {"counts": counts, "taken": taken, "capture_writes": capture_writes,
+            "region": region}
+
+
+def dma_summary(td, sid, window="capture"):
+    """One device's counts in a window ("capture" or "after"), by class."""
+    return td.get("counts", {}).get(sid, {}).get(window, dict.fromkeys(CLASSES, 0))
+
+
+def fmt_dma(c):
+    return (f"{c['old']} translated by the crashed kernel's table, {c['new']} by a new one, "
+            f"{c['untranslated']} untranslated ({c['in_capture_mem']} into capture memory), "
+            f"{c['aborted']} aborted")
+
+
+def smmu_log(rundir):
+    """The capture kernel's arm-smmu-v3 lines, as the capture /init printed them."""
+    return [d["klog"].strip('"') for d in lab_lines(serial_text(rundir), "klog")]
+
+
+def kernel_problems(text):
+    """Oops, BUG, WARN, hung tasks in a log."""
+    pats = [r"Internal error: Oops", r"\bBUG: ", r"WARNING: CPU: \d+ PID: \d+",
+            r"blocked for more than \d+ seconds", r"Unable to handle kernel"]
+    return [ln for ln in text.splitlines() if any(re.search(p, ln) for p in pats)]
+
+
+def boot_mode(rundir, capture=True):
+    """Which firmware interface the (capture) kernel used: 'acpi', 'dt' or None."""
+    text = serial_text(rundir)
+    if capture:
+        idx = text.find("Starting crashdump kernel")
+        text = text[idx:] if idx >= 0 else ""
+    acpi = "ACPI: IORT" in text and "arm-smmu-v3 arm-smmu-v3.0.auto" in text
+    dt = "arm-smmu-v3 9050000.smmuv3" in text
+    if acpi and not dt:
+        return "acpi"
+    if dt and not acpi:
+        return "dt"
+    return None
