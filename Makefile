@@ -1,11 +1,12 @@
 # The SMMUv3 kdump series and its lab. See README.md.
 PYTHON = python3
 
-.PHONY: help deps tree export kernels demo check clean distclean
+.PHONY: help deps tree export kernels lint demo check clean distclean
 
 help:
 	@echo "make demo    build both kernels, run the kdump scenario on each, A/B verdict"
 	@echo "make check   the tests: every scenario and check, ends 'N passed, N failed'"
+	@echo "make lint    the gates of lab/lint.py alone (part of make check)"
 	@echo "make deps | tree | export | kernels | clean | distclean"
 
 deps:
@@ -21,6 +22,9 @@ kernels: tree
 	sh lab/build-kernel.sh base
 	if grep -q . patches/series; then sh lab/build-kernel.sh patched; \
 	else rm -rf build/out-patched; fi
+
+lint: kernels
+	$(PYTHON) lab/lint.py
 
 demo: kernels
 	$(PYTHON) lab/lab.py demo

@@ -1,47 +1,80 @@
 #!/bin/sh
-# Build the lab kernel for one variant, with ccache, one output folder each:
-#   base     the pristine Debian source (tag "base")
-#   patched  the series (the tip of branch "series" in $SRC: commit your edits)
-# Both variants build from one checkout, $BUILD/linux-build, switched to the
-# variant's commit: with the same source path and CCACHE_NOHASHDIR, the second
-# variant's cold build finds nearly every object in ccache.
-# Output: $BUILD/out-VARIANT/arch/arm64/boot/Image and vmlinux.
-# Usage: build-kernel.sh VARIANT [make arguments], e.g.
-#   build-kernel.sh patched W=1 C=1 drivers/iommu/arm/arm-smmu-v3/
+# Build a kernel configuration, with ccache, one output folder each:
+#   base     the pristine Debian source (tag "base"), the lab configuration
+#   patched  the series (the tip of branch "series" in $SRC: commit your
+#            edits), the lab configuration
+#   clang    the series, the lab configuration, built with LLVM=1
+#   nocrash  the series, the lab configuration with CONFIG_CRASH_DUMP=n
+#   module   the series, the lab configuration with ARM_SMMU_V3=m
+#   lint     the series, the lab configuration (for W=1/C=1 builds)
+# REV=<commit> builds another commit than the configuration's own.
+# All build from one checkout, $BUILD/linux-build, switched to the commit:
+# with the same source path and CCACHE_NOHASHDIR, a second configuration's
+# cold build finds every object whose preprocessed source did not change.
+# Output: $BUILD/out-NAME (arch/arm64/boot/Image and vmlinux by default).
+# Usage: build-kernel.sh NAME [make arguments], e.g.
+#   build-kernel.sh lint W=1 C=1 drivers/iommu/arm/arm-smmu-v3/
 # Builds are serialised with a lock: they share the checkout.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.conf"
-variant=${1:?usage: build-kernel.sh base|patched [make arguments]}
+variant=${1:?usage: build-kernel.sh base|patched|clang|nocrash|module|lint [make arguments]}
 shift
 mkdir -p "$BUILD"
 exec 9>"$BUILD/.build.lock"
 flock 9
+rev=series
+extra=
+llvm=
 case $variant in
 base) rev=base ;;
-patched)
-	rev=series
+patched | lint) ;;
+clang) llvm=1 ;;
+nocrash) extra="# CONFIG_CRASH_DUMP is not set
+# CONFIG_PROC_VMCORE is not set" ;;
+module) extra="CONFIG_MODULES=y
+CONFIG_ARM_SMMU_V3=m
+CONFIG_ARM_SMMU_V3_KUNIT_TEST=m" ;;
+*) echo "build-kernel: unknown configuration $variant" >&2; exit 2 ;;
+esac
+rev=${REV:-$rev}
+if [ "$rev" = series ]; then
 	git -C "$SRC" diff --quiet HEAD ||
 		echo "build-kernel: warning: $SRC has uncommitted changes; building the committed series" >&2
-	;;
-*) echo "build-kernel: unknown variant $variant" >&2; exit 2 ;;
-esac
+fi
 src=$BUILD/linux-build
 if [ ! -d "$src" ]; then
 	git -C "$SRC" worktree prune
 	git -C "$SRC" worktree add -q --detach "$src" "$rev"
 fi
 [ "$(git -C "$src" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse "$rev")" ] ||
-	git -C "$src" checkout -q --detach "$rev"
+	git -C "$src" checkout -q --detach "$(git -C "$SRC" rev-parse "$rev")"
 out=$BUILD/out-$variant
-mkdir -p "$out"
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/smmu-kdump-lab}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_NOHASHDIR=1
 targets=${*:-Image}
-set -- -C "$src" O="$out" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-	CC="ccache aarch64-linux-gnu-gcc" -j"$(($(nproc) + 1))"
+start=$(date +%s)
+if [ -n "$llvm" ]; then
+	set -- -C "$src" O="$out" ARCH=arm64 LLVM=1 CC="ccache clang" -j"$(($(nproc) + 1))"
+else
+	set -- -C "$src" O="$out" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		CC="ccache aarch64-linux-gnu-gcc" -j"$(($(nproc) + 1))"
+fi
 
-frag=$here/kernel.config
+# The configuration: the lab fragment, with the configuration's own lines
+# replacing the lab's lines for the same symbols.
+frag=$out/lab.config
+mkdir -p "$out"
+syms=$(printf '%s\n' "$extra" | sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p; s/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p')
+{
+	if [ -n "$syms" ]; then
+		grep -v -E "^(# )?($(echo $syms | tr ' ' '|'))[= ]" "$here/kernel.config"
+	else
+		cat "$here/kernel.config"
+	fi
+	[ -z "$extra" ] || printf '%s\n' "$extra"
+} >"$frag.new"
+mv "$frag.new" "$frag"
 sum=$(cat "$frag" | sha1sum | cut -c1-40)
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.lab-config" 2>/dev/null)" != "$sum" ]; then
 	make -s "$@" KCONFIG_ALLCONFIG="$frag" allnoconfig
@@ -60,8 +93,9 @@ while IFS= read -r line; do
 	esac
 done <"$frag"
 [ "$bad" = 0 ] || { echo "build-kernel: $variant: required options did not survive olddefconfig" >&2; exit 1; }
-echo "build-kernel: $variant at $(git -C "$src" log --oneline -1 | cut -c1-60)"
+echo "build-kernel: $variant $targets at $(git -C "$src" log --oneline -1 | cut -c1-60)"
 # shellcheck disable=SC2086 # word-split the make arguments on purpose
 make -s "$@" $targets
 [ "$targets" != Image ] ||
 	ls -l "$out/arch/arm64/boot/Image" "$out/vmlinux" | awk '{print "build-kernel: " $5 " " $9}'
+echo "build-kernel: $variant $targets: $(($(date +%s) - start)) s"

@@ -1,12 +1,14 @@
 #!/bin/sh
-# make export: write the tree's series (base..series) back to patches/ with
-# git format-patch, cover letter included, and rewrite patches/series.
+# make export: write the tree's series (base..series) back to patches/ (or
+# to the folder given) with git format-patch, cover letter included, and
+# rewrite the series file.
 # The cover letter's text lives in the branch description of "series"
 # (git branch --edit-description series); make tree restores it from
 # patches/0000-cover-letter.patch, so export reproduces patches/ exactly.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.conf"
+dest=${1:-$top/patches}
 n=$(git -C "$SRC" rev-list --count base..series)
 [ "$n" -gt 0 ] || { echo "export: no commits on series beyond base" >&2; exit 1; }
 git -C "$SRC" config branch.series.description >/dev/null ||
@@ -21,8 +23,9 @@ GIT_COMMITTER_DATE=$tip_date GIT_AUTHOR_DATE=$tip_date \
 	git -C "$SRC" -c user.name="$tip_name" -c user.email="$tip_mail" \
 	format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
 	--no-signature -o "$tmp" base..series
-rm -f "$top"/patches/*.patch
-mv "$tmp"/*.patch "$top/patches/"
+mkdir -p "$dest"
+rm -f "$dest"/*.patch
+mv "$tmp"/*.patch "$dest/"
 rmdir "$tmp"
-(cd "$top/patches" && ls ./*.patch | sed 's|^\./||' | grep -v '^0000-cover-letter' >series)
-echo "export: $n patches + cover letter -> patches/"
+(cd "$dest" && ls ./*.patch | sed 's|^\./||' | grep -v '^0000-cover-letter' >series)
+echo "export: $n patches + cover letter -> $dest"

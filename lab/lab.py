@@ -15,6 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lint  # noqa: E402
 import qemu  # noqa: E402
 import verify  # noqa: E402
 from scenarios import SCENARIOS  # noqa: E402
@@ -93,8 +94,9 @@ def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     res.append(("capture log clean", not probs and bool(cap),
                 probs[0][:120] if probs else ("no oops, BUG, WARN, hung task" if cap else
                                               "no capture kernel log")))
-    got = verify.boot_mode(rundir)
-    res.append(("boot mode", got == mode, f"capture kernel booted by {got or 'unknown'}"))
+    got = (verify.boot_mode(rundir, capture=False), verify.boot_mode(rundir))
+    res.append(("boot mode", got == (mode, mode),
+                f"system kernel by {got[0] or 'unknown'}, capture kernel by {got[1] or 'unknown'}"))
     td = verify.trace_dma(rundir)
     expect = sc["expect"][variant]
     nic = qemu.sid(qemu.NIC_SLOT)
@@ -197,7 +199,8 @@ def cmd_demo(a):
 
 
 def cmd_check(a):
-    passed = failed = 0
+    log("lint: the maintainers' and 0-day's gates on patches/")
+    passed, failed = lint.run()
     vs = variants()
     if not vs:
         print("FAIL kernels: none built")

@@ -169,7 +169,7 @@ def check_crash(rundir, vmlinux):
 TRACE = re.compile(r"(?:\d+@[\d.]+:)?(smmuv3_\w+) (.*)")
 # QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
 NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
-CLASSES = ("old", "new", "untranslated", "in_capture_mem", "aborted")
+CLASSES = ("old", "new", "untranslated", "in_capture_mem", "aborted", "crashed_faults")
 
 
 def crash_region(rundir):
@@ -189,7 +189,11 @@ def trace_dma(rundir):
     bypass), "in_capture_mem" the untranslated ones whose address lies in the
     capture kernel's reserved memory; "aborted" (STE abort, or a translation
     fault: QEMU logs those as guest errors, the capture kernel never enables
-    the event queue). DMA after the takeover is counted under "after".
+    the event queue); "crashed_faults", faults before the capture kernel's
+    SMMU driver started (its first read of SMMU_IDR0, which a running driver
+    never reads again), under the crashed kernel's own configuration (an
+    IOVA the crashed kernel never mapped: the same in every variant).
+    DMA after the takeover is counted under "after".
     """
     path = os.path.join(rundir, "qemu.log")
     if not os.path.exists(path):
@@ -202,11 +206,14 @@ def trace_dma(rundir):
     if last_marker is None:
         return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
     strtab = crashed_strtab = None
+    capture_started = False
     capture_writes = 0
     taken = set()
     counts = {}
 
     def bump(sid, cls):
+        if cls == "aborted" and not capture_started:
+            cls = "crashed_faults"
         d = counts.setdefault(sid, {"capture": dict.fromkeys(CLASSES, 0),
                                     "after": dict.fromkeys(CLASSES, 0)})
         d["after" if sid in taken else "capture"][cls] += 1
@@ -229,8 +236,10 @@ def trace_dma(rundir):
                 strtab = val if size == 8 else (((strtab or 0) >> 32) << 32) | val
             elif addr == SMMU_STRTAB_BASE + 4:
                 strtab = ((strtab or 0) & 0xFFFFFFFF) | (val << 32)
-            capture_writes += i > last_marker
+            capture_writes += capture_started
             continue
+        if ev == "smmuv3_read_mmio" and i > last_marker and rest.startswith("addr: 0x0 "):
+            capture_started = True
         if i < last_marker:
             continue
         if ev == "smmuv3_cmdq_cfgi_ste":
@@ -260,7 +269,9 @@ def dma_summary(td, sid, window="capture"):
 def fmt_dma(c):
     return (f"{c['old']} translated by the crashed kernel's table, {c['new']} by a new one, "
             f"{c['untranslated']} untranslated ({c['in_capture_mem']} into capture memory), "
-            f"{c['aborted']} aborted")
+            f"{c['aborted']} aborted"
+            + (f" (+{c['crashed_faults']} faulted before the capture kernel touched the SMMU)"
+               if c["crashed_faults"] else ""))
 
 
 def smmu_log(rundir):
@@ -276,11 +287,18 @@ def kernel_problems(text):
 
 
 def boot_mode(rundir, capture=True):
-    """Which firmware interface the (capture) kernel used: 'acpi', 'dt' or None."""
+    """Which firmware interface a kernel used: 'acpi', 'dt' or None.
+
+    capture=True reads the capture kernel's log, False the system kernel's.
+    ACPI: the IORT table is listed and the SMMU is the platform device IORT
+    creates; DT: the SMMU is the device tree's smmuv3@9050000 node.
+    """
     text = serial_text(rundir)
+    idx = text.find("Starting crashdump kernel")
     if capture:
-        idx = text.find("Starting crashdump kernel")
         text = text[idx:] if idx >= 0 else ""
+    elif idx >= 0:
+        text = text[:idx]
     acpi = "ACPI: IORT" in text and "arm-smmu-v3 arm-smmu-v3.0.auto" in text
     dt = "arm-smmu-v3 9050000.smmuv3" in text
     if acpi and not dt:

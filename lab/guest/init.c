@@ -87,10 +87,13 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* lab.KEY=VALUE from the command line; commas in VALUE stand for spaces. */
+/*
+ * lab.KEY=VALUE from the command line; commas in VALUE stand for spaces.
+ * Returns an allocated copy (a few, for the life of /init).
+ */
 static const char *param(const char *key, const char *def)
 {
-	static char val[512];
+	char val[512];
 	char pat[64];
 	const char *p, *e;
 	size_t n;
@@ -109,7 +112,7 @@ static const char *param(const char *key, const char *def)
 		for (char *c = val; *c; c++)
 			if (*c == ',')
 				*c = ' ';
-		return val;
+		return strdup(val);
 	}
 	return def;
 }
@@ -246,13 +249,145 @@ static void load_capture_kernel(void)
 	say("kexec_crash_loaded=1");
 }
 
-/* Apply the scenario's mutation, written as "lab.mutate=NAME". */
-static void mutate(const char *name)
+/* The dump disk is the virtio-blk disk whose serial is "vmcore". */
+static int find_dump_disk(char *dev, size_t len, double timeout)
 {
-	if (!*name)
+	double end = now() + timeout;
+	char path[128], buf[64];
+
+	do {
+		for (char c = 'a'; c <= 'h'; c++) {
+			snprintf(path, sizeof(path), "/sys/block/vd%c/serial", c);
+			if (read_file(path, buf, sizeof(buf)) || strcmp(buf, "vmcore"))
+				continue;
+			snprintf(dev, len, "/dev/vd%c", c);
+			if (access(dev, W_OK) == 0)
+				return 0;
+		}
+		usleep(100000);
+	} while (now() < end);
+	return -1;
+}
+
+/* Physical memory (RAM) through /dev/mem's read/write: the linear map. */
+static uint64_t phys_rd64(uint64_t pa)
+{
+	uint64_t v;
+	int fd = open("/dev/mem", O_RDONLY);
+
+	if (fd < 0 || pread(fd, &v, 8, pa) != 8)
+		die("read /dev/mem");
+	close(fd);
+	return v;
+}
+
+static void phys_wr64(uint64_t pa, uint64_t v)
+{
+	int fd = open("/dev/mem", O_WRONLY);
+
+	if (fd < 0 || pwrite(fd, &v, 8, pa) != 8)
+		die("write /dev/mem");
+	fsync(fd);
+	close(fd);
+}
+
+#define ADDR_MASK	0x000fffffffffffc0ULL	/* bits 51:6 */
+
+/* Where the stream table entry, or its L1 descriptor, of @sid lives. */
+static uint64_t l1_desc_pa(unsigned int sid)
+{
+	uint64_t base = rd64(SMMU_STRTAB_BASE) & ADDR_MASK;
+	uint32_t cfg = rd32(SMMU_STRTAB_BASE_CFG);
+	unsigned int split = (cfg >> 6) & 0x1f;
+
+	if (((cfg >> 16) & 3) != 1)
+		return 0;
+	return base + (uint64_t)(sid >> split) * 8;
+}
+
+static uint64_t ste_pa(unsigned int sid)
+{
+	uint64_t base = rd64(SMMU_STRTAB_BASE) & ADDR_MASK;
+	uint32_t cfg = rd32(SMMU_STRTAB_BASE_CFG);
+	unsigned int split = (cfg >> 6) & 0x1f;
+
+	if (((cfg >> 16) & 3) != 1)
+		return base + (uint64_t)sid * 64;
+	return (phys_rd64(l1_desc_pa(sid)) & ADDR_MASK) +
+	       (uint64_t)(sid & ((1U << split) - 1)) * 64;
+}
+
+static void set_field(uint64_t pa, uint64_t mask, uint64_t val, const char *what)
+{
+	uint64_t old = phys_rd64(pa);
+	uint64_t new = (old & ~mask) | (val & mask);
+
+	phys_wr64(pa, new);
+	say("mutated=%s pa=0x%llx old=0x%llx new=0x%llx", what,
+	    (unsigned long long)pa, (unsigned long long)old,
+	    (unsigned long long)phys_rd64(pa));
+}
+
+/*
+ * The scenario's mutation, "lab.mutate=NAME[:VALUE[:SID]]", applied to the
+ * live SMMU state just before the panic (SID defaults to the NIC's, 0x8):
+ *   l1_span:V       span field of the SID's L1 descriptor
+ *   l1_l2ptr:PA     L2 table pointer of the SID's L1 descriptor
+ *   ste_cfg:V       Config field of the SID's STE
+ *   ste_ctxptr:PA   S1ContextPtr of the SID's STE
+ *   smmu_off        clear SMMU_CR0 (SMMUEN=0 at the panic)
+ */
+static void mutate(const char *spec)
+{
+	char name[32] = "";
+	unsigned long long val = 0;
+	unsigned int sid = 8;
+
+	if (!*spec)
 		return;
-	say("error=\"unknown mutation %s\"", name);
-	reboot(RB_POWER_OFF);
+	if (sscanf(spec, "%31[a-z0-9_]:%lli:%i", name, &val, &sid) < 1)
+		die("bad lab.mutate");
+	if (!strcmp(name, "l1_span") || !strcmp(name, "l1_l2ptr")) {
+		uint64_t pa = l1_desc_pa(sid);
+
+		if (!pa)
+			die("l1 mutation on a linear stream table");
+		if (!strcmp(name, "l1_span"))
+			set_field(pa, 0x1f, val, name);
+		else
+			set_field(pa, ADDR_MASK, val, name);
+	} else if (!strcmp(name, "ste_cfg")) {
+		set_field(ste_pa(sid), 0xe, val << 1, name);
+	} else if (!strcmp(name, "ste_ctxptr")) {
+		set_field(ste_pa(sid), ADDR_MASK, val, name);
+	} else if (!strcmp(name, "smmu_off")) {
+		*(volatile uint32_t *)(smmu_map() + SMMU_CR0) = 0;
+		while (rd32(SMMU_CR0 + 4) & 1)
+			;
+		say("mutated=smmu_off CR0=0x%x", rd32(SMMU_CR0));
+	} else {
+		errno = EINVAL;
+		die("unknown lab.mutate");
+	}
+}
+
+/* A second device with DMA in flight: read the dump disk, unbuffered, forever. */
+static void disk_reader(void)
+{
+	static uint8_t buf[1 << 16] __attribute__((aligned(4096)));
+	char dev[32];
+	int fd;
+
+	if (find_dump_disk(dev, sizeof(dev), 10))
+		die("no disk for the reader");
+	if (fork())
+		return;
+	fd = open(dev, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		die("open disk for the reader");
+	for (off_t off = 0;; off = (off + sizeof(buf)) % (256 << 20))
+		if (pread(fd, buf, sizeof(buf), off) < 0)
+			_exit(1);
 }
 
 static void system_stage(void)
@@ -263,6 +398,8 @@ static void system_stage(void)
 
 	say("stage=system");
 	nics_up();
+	if (atoi(param("disk_reader", "0")))
+		disk_reader();
 	load_capture_kernel();
 	print_smmu("system");
 	/* Let the receive path run with the sender's frames arriving. */
@@ -306,26 +443,6 @@ static void smmu_log(void)
 		say("klog=\"%s\"", msg);
 	}
 	close(fd);
-}
-
-/* The dump disk is the virtio-blk disk whose serial is "vmcore". */
-static int find_dump_disk(char *dev, size_t len, double timeout)
-{
-	double end = now() + timeout;
-	char path[128], buf[64];
-
-	do {
-		for (char c = 'a'; c <= 'h'; c++) {
-			snprintf(path, sizeof(path), "/sys/block/vd%c/serial", c);
-			if (read_file(path, buf, sizeof(buf)) || strcmp(buf, "vmcore"))
-				continue;
-			snprintf(dev, len, "/dev/vd%c", c);
-			if (access(dev, W_OK) == 0)
-				return 0;
-		}
-		usleep(100000);
-	} while (now() < end);
-	return -1;
 }
 
 static int all_zero(const uint8_t *p, size_t n)

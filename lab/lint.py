@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""The gates a kernel maintainer and the 0-day bot apply, run on patches/.
+
+  lint.py            every gate, one PASS/FAIL line each, then "N passed, N failed"
+  lint.py --list     the gates' names
+  lint.py GATE...    only these gates
+
+Warnings are compared with the same build of the pristine base: a gate fails
+on any warning the series adds, and prints it.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+SRC = os.path.join(BUILD, "linux")
+T0 = time.monotonic()
+
+
+def sh(args, cwd=None, env=None):
+    """Run a command; return (exit code, stdout + stderr)."""
+    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True, errors="replace",
+                       env=dict(os.environ, **(env or {})))
+    return r.returncode, r.stdout + r.stderr
+
+
+def git(*args):
+    return subprocess.run(["git", "-C", SRC, *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def series_files():
+    with open(os.path.join(TOP, "patches/series")) as f:
+        return [os.path.join(TOP, "patches", ln.strip()) for ln in f
+                if ln.strip() and not ln.startswith("#")]
+
+
+def commits():
+    return git("rev-list", "--reverse", "base..series").split()
+
+
+def changed(rev_range="base..series"):
+    return git("diff", "--name-only", rev_range).split()
+
+
+def c_dirs():
+    """Directories whose objects the series changes (for directory builds)."""
+    dirs = set()
+    for f in changed():
+        if f.endswith(".c") and not f.startswith(("tools/", "Documentation/", "scripts/")):
+            dirs.add(os.path.dirname(f) + "/")
+    return sorted(dirs)
+
+
+def build(config, *make_args, rev=None):
+    env = {"REV": rev} if rev else {}
+    return sh(["sh", os.path.join(HERE, "build-kernel.sh"), config, *make_args], env=env)
+
+
+WARN = re.compile(r"(warning|error):", re.I)
+
+
+def warnings(out):
+    """Warning lines, without line and column numbers, so base and series compare."""
+    ws = set()
+    for ln in out.splitlines():
+        if WARN.search(ln) and "build-kernel:" not in ln:
+            ws.add(re.sub(r":\d+(:\d+)?:", ":", ln.strip()))
+    return ws
+
+
+def new_warnings(config, args, what):
+    """Build at base and at the series tip; the warnings only the series has."""
+    rc0, base_out = build(config, *args, rev="base")
+    rc1, out = build(config, *args)
+    if rc1 != 0:
+        tail = "\n".join(out.splitlines()[-15:])
+        return False, f"{what}: build failed (exit {rc1})\n{tail}"
+    new = sorted(warnings(out) - warnings(base_out))
+    if new:
+        return False, f"{what}: {len(new)} new warnings\n" + "\n".join(new[:20])
+    return True, f"{what}: no new warnings ({len(warnings(out))} also in base)"
+
+
+def gate_checkpatch():
+    bad = []
+    files = series_files() + [os.path.join(TOP, "patches/0000-cover-letter.patch")]
+    for p in series_files():
+        # Debian's python3 first: checkpatch's SPDX check needs its python3-ply.
+        rc, out = sh(["perl", "scripts/checkpatch.pl", "--strict", "--quiet", "--show-types",
+                      p], cwd=SRC, env={"PATH": "/usr/bin:" + os.environ["PATH"]})
+        m = re.search(r"total: (\d+) errors, (\d+) warnings, (\d+) checks", out)
+        if rc != 0 or (m and any(int(x) for x in m.groups())):
+            bad.append(f"{os.path.basename(p)}:\n{out.strip()}")
+    if bad:
+        return False, f"{len(bad)} of {len(files) - 1} patches not clean\n" + "\n".join(bad)
+    return True, f"{len(files) - 1} patches: 0 errors, 0 warnings, 0 checks (--strict)"
+
+
+def gate_per_patch():
+    """Each patch, on top of its predecessors: the lab Image links, W=1 adds no warning."""
+    dirs = c_dirs()
+    cs = commits()
+    _, base_w1 = build("lint", "W=1", *dirs, rev="base")
+    base_w = warnings(base_w1)
+    for i, c in enumerate(cs, 1):
+        subj = git("log", "-1", "--format=%s", c)[:60]
+        rc, out = build("patched", rev=c)
+        if rc != 0:
+            tail = "\n".join(out.splitlines()[-15:])
+            return False, f"patch {i}/{len(cs)} ({subj}): Image does not build\n{tail}"
+        rc, out = build("lint", "W=1", *dirs, rev=c)
+        new = sorted(warnings(out) - base_w)
+        if rc != 0 or new:
+            return False, (f"patch {i}/{len(cs)} ({subj}): W=1 build of {' '.join(dirs)} "
+                           f"{'failed' if rc else 'warns'}\n" + "\n".join(
+                               new[:20] or out.splitlines()[-15:]))
+    # Leave the lab build at the tip.
+    rc, out = build("patched")
+    if rc != 0:
+        return False, "the tip does not build"
+    return True, f"{len(cs)} patches each build the Image; W=1 {' '.join(dirs)}: no new warnings"
+
+
+def gate_sparse():
+    return new_warnings("lint", ["C=2", *c_dirs()], "sparse (C=2) " + " ".join(c_dirs()))
+
+
+def gate_clang():
+    return new_warnings("clang", ["W=1", *c_dirs()], "LLVM=1 W=1 " + " ".join(c_dirs()))
+
+
+def gate_nocrash():
+    ok, detail = new_warnings("nocrash", [*c_dirs()], "CONFIG_CRASH_DUMP=n " + " ".join(c_dirs()))
+    return ok, detail
+
+
+def gate_module():
+    """ARM_SMMU_V3=m: the module compiles and needs only exported symbols."""
+    d = "drivers/iommu/arm/arm-smmu-v3/"
+    ok, detail = new_warnings("module", [d], "ARM_SMMU_V3=m " + d)
+    if not ok:
+        return ok, detail
+    obj = os.path.join(BUILD, "out-module", d, "arm_smmu_v3.o")
+    rc, out = sh(["aarch64-linux-gnu-nm", "-u", obj])
+    if rc != 0:
+        return False, f"nm {obj}: {out.strip()[:200]}"
+    undef = sorted({ln.split()[-1] for ln in out.splitlines() if ln.strip()})
+    src = os.path.join(BUILD, "linux-build")
+    missing = []
+    for sym in undef:
+        if sym.startswith(("__", "_mcount")) or sym in ("memcpy", "memset", "memmove", "strcmp"):
+            continue
+        rc, _ = sh(["git", "-C", src, "grep", "-q", "-E",
+                    rf"EXPORT_SYMBOL(_GPL)?(_NS(_GPL)?)?(_FOR_MODULES)?\(\s*{re.escape(sym)}\s*[,)]"])
+        if rc != 0:
+            missing.append(sym)
+    if missing:
+        return False, f"arm_smmu_v3.ko would need unexported symbols: {', '.join(missing)}"
+    return True, f"{detail}; its {len(undef)} undefined symbols are all exported"
+
+
+def gate_kernel_doc():
+    added = git("diff", "--name-only", "--diff-filter=A", "base..series").split()
+    files = [f for f in added if f.endswith((".c", ".h")) and not f.startswith("tools/")]
+    if not files:
+        return True, "no new C files"
+    rc, out = sh(["perl", "scripts/kernel-doc", "-none", "-Wall", *files], cwd=SRC)
+    if rc != 0 or out.strip():
+        return False, "kernel-doc -none -Wall:\n" + out.strip()
+    return True, f"kernel-doc -none -Wall clean on {', '.join(os.path.basename(f) for f in files)}"
+
+
+def gate_coccicheck():
+    if sh(["which", "spatch"])[0] != 0:
+        return False, "spatch (coccinelle) not installed: make deps"
+    d = "drivers/iommu/arm/arm-smmu-v3/"
+    results = {}
+    for rev in ("base", "series"):
+        src = os.path.join(BUILD, "linux-build")
+        rc, out = build("lint", "coccicheck", "MODE=report", f"M={d}", rev=rev)
+        if rc != 0:
+            return False, f"coccicheck at {rev} failed (exit {rc}):\n" + "\n".join(
+                out.splitlines()[-10:])
+        results[rev] = {re.sub(r":\d+(:\d+)?(-\d+)?:", ":", ln.strip())
+                        for ln in out.splitlines() if ln.startswith(src) or ln.startswith(d)}
+    new = sorted(results["series"] - results["base"])
+    if new:
+        return False, f"{len(new)} new coccinelle reports\n" + "\n".join(new[:20])
+    return True, f"coccicheck MODE=report M={d}: no new reports ({len(results['base'])} in base)"
+
+
+def gate_applies():
+    """git am of patches/ onto the pristine base, no fuzz, gives the tree's series."""
+    wt = tempfile.mkdtemp(prefix="lint-am-", dir=BUILD)
+    try:
+        git("worktree", "add", "-q", "--detach", wt, "base")
+        rc, out = sh(["git", "-C", wt, "-c", "user.name=lint", "-c", "user.email=lint@localhost",
+                      "am", "-q", *series_files()])
+        if rc != 0:
+            return False, "git am failed:\n" + out.strip()[-800:]
+        rc, out = sh(["git", "-C", wt, "diff", "--stat", "HEAD", git("rev-parse", "series")])
+        if out.strip():
+            return False, "the applied series differs from the tree's series:\n" + out.strip()
+        return True, f"{len(series_files())} patches apply with git am onto base, tree identical"
+    finally:
+        sh(["git", "-C", SRC, "worktree", "remove", "--force", wt])
+
+
+def gate_export():
+    """make export reproduces patches/ byte for byte."""
+    with tempfile.TemporaryDirectory() as d:
+        rc, out = sh(["sh", os.path.join(HERE, "export.sh"), d])
+        if rc != 0:
+            return False, "export failed: " + out.strip()
+        rc, out = sh(["diff", "-r", d, os.path.join(TOP, "patches")])
+        if rc != 0:
+            return False, "patches/ differs from the tree's export:\n" + out[:1500]
+    return True, "make export reproduces patches/ byte for byte"
+
+
+GATES = {
+    "applies": gate_applies,
+    "export": gate_export,
+    "checkpatch": gate_checkpatch,
+    "per-patch": gate_per_patch,
+    "sparse": gate_sparse,
+    "clang": gate_clang,
+    "crash-dump-n": gate_nocrash,
+    "module": gate_module,
+    "kernel-doc": gate_kernel_doc,
+    "coccicheck": gate_coccicheck,
+}
+
+
+def run(names=None):
+    """Run the gates; return (passed, failed), printing one line per gate."""
+    passed = failed = 0
+    if not series_files():
+        print("SKIP lint: patches/series is empty", flush=True)
+        return 0, 0
+    for name in names or GATES:
+        t = time.monotonic()
+        try:
+            ok, detail = GATES[name]()
+        except Exception as e:  # a gate that crashes has failed
+            ok, detail = False, f"{type(e).__name__}: {e}"
+        first, _, rest = detail.partition("\n")
+        print(f"{'PASS' if ok else 'FAIL'} lint {name}: {first} [{time.monotonic() - t:.0f} s]",
+              flush=True)
+        if rest:
+            print("\n".join("    | " + ln for ln in rest.splitlines()), flush=True)
+        passed, failed = passed + bool(ok), failed + (not ok)
+    return passed, failed
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(GATES))
+        return 0
+    unknown = [n for n in sys.argv[1:] if n not in GATES]
+    if unknown:
+        print(f"unknown gates: {', '.join(unknown)}; see --list")
+        return 2
+    p, f = run(sys.argv[1:] or None)
+    print(f"{p} passed, {f} failed")
+    return 1 if f else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
