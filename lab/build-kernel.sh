@@ -73,6 +73,7 @@ syms=$(printf '%s\n' "$extra" | sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\
 		cat "$here/kernel.config"
 	fi
 	[ -z "$extra" ] || printf '%s\n' "$extra"
+	[ "$rev" = base ] || grep -v "^#" "$here/kernel-series.config" || true
 } >"$frag.new"
 mv "$frag.new" "$frag"
 sum=$(cat "$frag" | sha1sum | cut -c1-40)
@@ -91,7 +92,9 @@ while IFS= read -r line; do
 		opt=${opt%% *}
 		! grep -q "^$opt=" "$out/.config" || { echo "build-kernel: SET BUT MUST NOT BE: $opt" >&2; bad=1; } ;;
 	esac
-done <"$frag"
+done <<EOF
+$(if [ "$rev" = series ]; then cat "$frag"; else grep -vxF -f "$here/kernel-series.config" "$frag"; fi)
+EOF
 [ "$bad" = 0 ] || { echo "build-kernel: $variant: required options did not survive olddefconfig" >&2; exit 1; }
 echo "build-kernel: $variant $targets at $(git -C "$src" log --oneline -1 | cut -c1-60)"
 # shellcheck disable=SC2086 # word-split the make arguments on purpose

@@ -78,6 +78,27 @@ def run(variant, scenario="main", mode="dt"):
     return rundir, reason
 
 
+KUNIT_SUITES = "arm-smmu-v3*"
+
+
+def kunit(variant):
+    """Boot the variant with KUnit on for the SMMUv3 suites; one result per test."""
+    image, initrd = build_initrd(variant)
+    rundir = os.path.join(BUILD, "runs", f"{variant}-kunit")
+    log(f"run {variant}/kunit: KUnit suites {KUNIT_SUITES} at boot")
+    reached, reason, secs = qemu.boot(
+        image, initrd, rundir, "dt",
+        f"kunit.enable=1 kunit.filter_glob={KUNIT_SUITES} lab.stage=kunit",
+        log=log, stages=qemu.KUNIT_STAGES)
+    res = [("kunit boot", reason is None, reason or f"booted and ran KUnit in {secs:.0f} s")]
+    results = verify.kunit_results(rundir)
+    if not results:
+        res.append(("kunit", False, "no KTAP test results in the serial log"))
+    for suite, test, state in results:
+        res.append((f"{suite}.{test}", state != "fail", state))
+    return res
+
+
 def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     """Every check of one run: a list of (name, ok, detail)."""
     vmlinux = os.path.join(BUILD, f"out-{variant}/vmlinux")
@@ -94,6 +115,8 @@ def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     res.append(("capture log clean", not probs and bool(cap),
                 probs[0][:120] if probs else ("no oops, BUG, WARN, hung task" if cap else
                                               "no capture kernel log")))
+    outcome = sc["outcome"][variant]
+    res.append(("outcome", *verify.check_outcome(rundir, outcome, sc.get("reason"))))
     got = (verify.boot_mode(rundir, capture=False), verify.boot_mode(rundir))
     res.append(("boot mode", got == (mode, mode),
                 f"system kernel by {got[0] or 'unknown'}, capture kernel by {got[1] or 'unknown'}"))
@@ -148,6 +171,12 @@ def dma_lines(rundir):
         out.append(f"sid {sid:#x} {name}, panic to takeover: "
                    f"{verify.fmt_dma(verify.dma_summary(td, sid))}; {took}")
     return out
+
+
+def cmd_kunit(a):
+    p, f = report(f"{a.variant}/kunit", kunit(a.variant))
+    print(f"{p} passed, {f} failed")
+    return 1 if f else 0
 
 
 def verdict(variant, res):
@@ -206,6 +235,9 @@ def cmd_check(a):
         print("FAIL kernels: none built")
         print("0 passed, 1 failed")
         return 1
+    for v in vs:
+        p, f = report(f"{v}/kunit", kunit(v))
+        passed, failed = passed + p, failed + f
     for scenario, sc in SCENARIOS.items():
         for mode in sc.get("modes", ["dt"]):
             for v in vs:
@@ -226,11 +258,13 @@ def main():
     r.add_argument("--mode", default="dt", choices=["dt", "acpi"])
     r.add_argument("--scenario", default="main", choices=sorted(SCENARIOS))
     r.add_argument("--no-crash", action="store_true", help="skip the crash check (d)")
+    k = sub.add_parser("kunit")
+    k.add_argument("variant", choices=["base", "patched"])
     d = sub.add_parser("demo")
     d.add_argument("--modes", default="dt,acpi")
     sub.add_parser("check")
     a = ap.parse_args()
-    return {"run": cmd_run, "demo": cmd_demo, "check": cmd_check}[a.cmd](a)
+    return {"run": cmd_run, "demo": cmd_demo, "check": cmd_check, "kunit": cmd_kunit}[a.cmd](a)
 
 
 if __name__ == "__main__":

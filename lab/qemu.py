@@ -38,6 +38,7 @@ TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_read_mmio", "smmuv3_write_mmio", "s
 
 # Seconds each stage may take under TCG before the run counts as hung.
 STAGE_TIMEOUTS = {
+    "kunit": 300,     # QEMU start -> "LAB: stage=kunit" (the KUnit boot)
     "system": 180,    # QEMU start -> "LAB: stage=system"
     "panic": 120,     # -> "LAB: panic"
     "capture": 180,   # -> "LAB: stage=capture"
@@ -105,7 +106,12 @@ def command(image, initrd, rundir, mode, append, extra_nic=False):
     return args, nic_local
 
 
-def boot(image, initrd, rundir, mode="dt", append="", log=print):
+KDUMP_STAGES = [("system", b"LAB: stage=system"), ("panic", b"LAB: panic "),
+                ("capture", b"LAB: stage=capture"), ("poweroff", b"LAB: poweroff=1")]
+KUNIT_STAGES = [("kunit", b"LAB: stage=kunit"), ("poweroff", b"LAB: poweroff=1")]
+
+
+def boot(image, initrd, rundir, mode="dt", append="", log=print, stages=KDUMP_STAGES):
     """Run QEMU to the end; return (stage reached, reason or None, seconds)."""
     os.makedirs(rundir, exist_ok=True)
     for f in ("vmcore.img", "qemu.log", "serial.log"):
@@ -122,8 +128,7 @@ def boot(image, initrd, rundir, mode="dt", append="", log=print):
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     seen = {}
-    markers = [("system", b"LAB: stage=system"), ("panic", b"LAB: panic "),
-               ("capture", b"LAB: stage=capture"), ("poweroff", b"LAB: poweroff=1")]
+    markers = stages
 
     def reader():
         for line in proc.stdout:

@@ -12,10 +12,17 @@ DMA in flight on each device:
              untranslated, none aborted, some translated
 """
 
+# What the capture kernel's log must show, per variant:
+#   "reset"     today's behaviour: "SMMU currently enabled! Resetting..."
+#   "adopted"   the series' adoption line
+#   "fallback"  the series refused adoption with the scenario's reason, then reset
+#   "optout"    the series' opt-out line, then reset
+#   "normal"    the SMMU was not enabled: neither reset nor adoption
 SCENARIOS = {
     "main": {
         "what": "clean panic with the NIC receiving",
         "append": "lab.settle=2",
+        "outcome": {"base": "reset", "patched": "adopted"},
         "expect": {"base": "damage", "patched": "adopted"},
         "modes": ["dt", "acpi"],
     },

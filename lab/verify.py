@@ -169,7 +169,8 @@ def check_crash(rundir, vmlinux):
 TRACE = re.compile(r"(?:\d+@[\d.]+:)?(smmuv3_\w+) (.*)")
 # QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
 NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
-CLASSES = ("old", "new", "untranslated", "in_capture_mem", "aborted", "crashed_faults")
+CLASSES = ("old", "new", "untranslated", "ste_bypass", "in_capture_mem", "aborted",
+           "crashed_faults")
 
 
 def crash_region(rundir):
@@ -185,8 +186,9 @@ def trace_dma(rundir):
     invalidates its STE (CFGI_STE for its stream ID): from then on its DMA is
     the capture kernel's own. Classes in that window: "old", translated while
     the crashed kernel's stream table was installed; "new", translated by a
-    table the capture kernel installed; "untranslated" (SMMU disabled, or STE
-    bypass), "in_capture_mem" the untranslated ones whose address lies in the
+    table the capture kernel installed; "untranslated" (SMMU disabled),
+    "ste_bypass" (through an STE in bypass), "in_capture_mem" the untranslated
+    or bypassed ones whose address lies in the
     capture kernel's reserved memory; "aborted" (STE abort, or a translation
     fault: QEMU logs those as guest errors, the capture kernel never enables
     the event queue); "crashed_faults", faults before the capture kernel's
@@ -251,7 +253,7 @@ def trace_dma(rundir):
         if ev == "smmuv3_translate_success":
             bump(sid, "old" if strtab == crashed_strtab else "new")
         elif ev in ("smmuv3_translate_disable", "smmuv3_translate_bypass"):
-            bump(sid, "untranslated")
+            bump(sid, "untranslated" if ev == "smmuv3_translate_disable" else "ste_bypass")
             iova = int(re.search(r"iova:0x([0-9a-f]+)", rest).group(1), 16)
             if region and region[0] <= iova < region[1]:
                 bump(sid, "in_capture_mem")
@@ -269,7 +271,8 @@ def dma_summary(td, sid, window="capture"):
 def fmt_dma(c):
     return (f"{c['old']} translated by the crashed kernel's table, {c['new']} by a new one, "
             f"{c['untranslated']} untranslated ({c['in_capture_mem']} into capture memory), "
-            f"{c['aborted']} aborted"
+            + (f"{c['ste_bypass']} through bypass STEs, " if c["ste_bypass"] else "")
+            + f"{c['aborted']} aborted"
             + (f" (+{c['crashed_faults']} faulted before the capture kernel touched the SMMU)"
                if c["crashed_faults"] else ""))
 
@@ -306,3 +309,60 @@ def boot_mode(rundir, capture=True):
     if dt and not acpi:
         return "dt"
     return None
+
+
+KTAP_RESULT = re.compile(r"^(\s*)(ok|not ok) \d+ (\S+)(.*)$")
+
+
+def kunit_results(rundir):
+    """KUnit's KTAP from the serial log: [(suite, test, 'pass'|'fail'|'skip')].
+
+    Only the tests of each suite are returned (the suites' own result lines
+    and the cases of parameterised tests are not).
+    """
+    out, suite = [], None
+    for ln in serial_text(rundir).splitlines():
+        ln = re.sub(r"^\[\s*\d+\.\d+\] ", "", ln.rstrip())
+        m = re.match(r"^    # Subtest: (\S+)", ln)
+        if m:
+            suite = m.group(1)
+            continue
+        m = KTAP_RESULT.match(ln)
+        if not m or suite is None:
+            continue
+        indent, res, name, rest = m.groups()
+        if len(indent) != 4:
+            continue
+        state = "skip" if "# SKIP" in rest else ("pass" if res == "ok" else "fail")
+        out.append((suite, name, state))
+    return out
+
+
+OUTCOME_LINES = {
+    "reset": r"SMMU currently enabled! Resetting",
+    "adopted": r"kdump: adopted the crashed kernel's[^\r\n]*",
+    "refused": r"kdump: not adopting the crashed kernel's stream table: ([^\r\n]*)",
+    "optout": r"disabled by arm_smmu_v3\.kdump_adopt=0",
+}
+
+
+def check_outcome(rundir, outcome, reason=None):
+    """Does the capture kernel's log show the expected outcome (and reason)?"""
+    text = serial_text(rundir)
+    idx = text.find("Starting crashdump kernel")
+    if idx < 0:
+        return False, "no capture kernel log"
+    cap = text[idx:]
+    seen = {k: re.search(p, cap) for k, p in OUTCOME_LINES.items()}
+    said = "; ".join(m.group(0)[:220] for m in seen.values() if m) or "no SMMU reset or adoption line"
+    want = {
+        "reset": seen["reset"] and not seen["adopted"],
+        "adopted": seen["adopted"] and not seen["reset"] and not seen["refused"],
+        "fallback": seen["refused"] and seen["reset"] and not seen["adopted"]
+        and (reason is None or re.search(reason, seen["refused"].group(1))),
+        "optout": seen["optout"] and seen["reset"] and not seen["adopted"],
+        "normal": not seen["reset"] and not seen["adopted"] and not seen["refused"],
+    }
+    if outcome not in want:
+        return False, f"unknown outcome {outcome}"
+    return bool(want[outcome]), f"expected {outcome}: {said}"
