@@ -7,6 +7,7 @@
 #   nocrash  the series, the lab configuration with CONFIG_CRASH_DUMP=n
 #   module   the series, the lab configuration with ARM_SMMU_V3=m
 #   lint     the series, the lab configuration (for W=1/C=1 builds)
+#   perpatch the series, the lab configuration (each patch in turn, make lint)
 # REV=<commit> builds another commit than the configuration's own.
 # All build from one checkout, $BUILD/linux-build, switched to the commit:
 # with the same source path and CCACHE_NOHASHDIR, a second configuration's
@@ -28,13 +29,15 @@ extra=
 llvm=
 case $variant in
 base) rev=base ;;
-patched | lint) ;;
+patched | lint | perpatch) ;;
 clang) llvm=1 ;;
 nocrash) extra="# CONFIG_CRASH_DUMP is not set
-# CONFIG_PROC_VMCORE is not set" ;;
+# CONFIG_PROC_VMCORE is not set
+# CONFIG_ARM_SMMU_V3_KDUMP_KUNIT_TEST is not set" ;;
 module) extra="CONFIG_MODULES=y
 CONFIG_ARM_SMMU_V3=m
-CONFIG_ARM_SMMU_V3_KUNIT_TEST=m" ;;
+CONFIG_ARM_SMMU_V3_KUNIT_TEST=m
+CONFIG_ARM_SMMU_V3_KDUMP_KUNIT_TEST=m" ;;
 *) echo "build-kernel: unknown configuration $variant" >&2; exit 2 ;;
 esac
 rev=${REV:-$rev}
@@ -61,27 +64,33 @@ else
 		CC="ccache aarch64-linux-gnu-gcc" -j"$(($(nproc) + 1))"
 fi
 
-# The configuration: the lab fragment, with the configuration's own lines
-# replacing the lab's lines for the same symbols.
+# The configuration: the lab fragment (and, built from the series, the
+# lines for the symbols the series adds), with the configuration's own lines
+# replacing those for the same symbols.
 frag=$out/lab.config
 mkdir -p "$out"
-syms=$(printf '%s\n' "$extra" | sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p; s/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p')
+symbols() { sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p; s/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p'; }
+drop() { if [ -n "$1" ]; then grep -v -E "^(# )?($(echo $1 | tr ' ' '|'))[= ]"; else cat; fi; }
+syms=$(printf '%s\n' "$extra" | symbols)
+series_syms=$(grep -v '^#' "$here/kernel-series.config" | symbols)
 {
-	if [ -n "$syms" ]; then
-		grep -v -E "^(# )?($(echo $syms | tr ' ' '|'))[= ]" "$here/kernel.config"
-	else
-		cat "$here/kernel.config"
-	fi
-	[ -z "$extra" ] || printf '%s\n' "$extra"
-	[ "$rev" = base ] || grep -v "^#" "$here/kernel-series.config" || true
-} >"$frag.new"
+	drop "$syms" <"$here/kernel.config"
+	[ "$rev" = base ] || grep -v '^#' "$here/kernel-series.config" | drop "$syms" || true
+	if [ "$rev" = base ]; then printf '%s\n' "$extra" | drop "$series_syms" || true; else printf '%s\n' "$extra"; fi
+} | grep . >"$frag.new"
 mv "$frag.new" "$frag"
-sum=$(cat "$frag" | sha1sum | cut -c1-40)
-if [ ! -f "$out/.config" ] || [ "$(cat "$out/.lab-config" 2>/dev/null)" != "$sum" ]; then
-	make -s "$@" KCONFIG_ALLCONFIG="$frag" allnoconfig
-	echo "$sum" >"$out/.lab-config"
+# The series' own symbols exist only from the patch that adds them on:
+# they are checked at the series tip only.
+if [ "$(git -C "$SRC" rev-parse "$rev")" = "$(git -C "$SRC" rev-parse series)" ]; then
+	check_syms=
+else
+	check_syms=$series_syms
 fi
-make -s "$@" olddefconfig
+# Regenerated every time: the same commit and fragment give the same
+# .config, and kbuild rebuilds by per-symbol dependencies, not by .config's
+# date; a commit that lacks a symbol of the series must not leave it off
+# for the next commit.
+make -s "$@" KCONFIG_ALLCONFIG="$frag" allnoconfig
 # Every line of the fragment must hold in the final .config.
 bad=0
 while IFS= read -r line; do
@@ -93,7 +102,7 @@ while IFS= read -r line; do
 		! grep -q "^$opt=" "$out/.config" || { echo "build-kernel: SET BUT MUST NOT BE: $opt" >&2; bad=1; } ;;
 	esac
 done <<EOF
-$(if [ "$rev" = series ]; then cat "$frag"; else grep -vxF -f "$here/kernel-series.config" "$frag"; fi)
+$(drop "$check_syms" <"$frag")
 EOF
 [ "$bad" = 0 ] || { echo "build-kernel: $variant: required options did not survive olddefconfig" >&2; exit 1; }
 echo "build-kernel: $variant $targets at $(git -C "$src" log --oneline -1 | cut -c1-60)"

@@ -34,7 +34,7 @@ $SUDO apt-get install -y -q --no-install-recommends "$pin" \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
 	qemu-system-arm qemu-user-static qemu-efi-aarch64 ipxe-qemu \
 	flex bison bc libssl-dev libelf-dev cpio ccache xz-utils rsync \
-	kexec-tools sparse coccinelle clang lld llvm device-tree-compiler \
+	kexec-tools sparse coccinelle ocaml-nox clang lld llvm device-tree-compiler \
 	python3 python3-ply python3-git perl git make gcc libc6-dev >/dev/null
 
 # crash for arm64, in a private sysroot.

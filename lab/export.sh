@@ -14,13 +14,14 @@ n=$(git -C "$SRC" rev-list --count base..series)
 git -C "$SRC" config branch.series.description >/dev/null ||
 	{ echo "export: no cover letter: git -C $SRC branch --edit-description series" >&2; exit 1; }
 # The cover letter is signed and dated as the series tip, so that it is
-# reproducible.
+# reproducible, and blob ids are abbreviated to a fixed length (git's
+# automatic length depends on the size of the repository).
 tip_name=$(git -C "$SRC" log -1 --format=%an series)
 tip_mail=$(git -C "$SRC" log -1 --format=%ae series)
 tip_date=$(git -C "$SRC" log -1 --format=%ad --date=rfc2822 series)
 tmp=$(mktemp -d)
 GIT_COMMITTER_DATE=$tip_date GIT_AUTHOR_DATE=$tip_date \
-	git -C "$SRC" -c user.name="$tip_name" -c user.email="$tip_mail" \
+	git -C "$SRC" -c user.name="$tip_name" -c user.email="$tip_mail" -c core.abbrev=12 \
 	format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
 	--no-signature -o "$tmp" base..series
 mkdir -p "$dest"
