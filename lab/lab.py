@@ -116,8 +116,7 @@ def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     res.append(("(c) vmcore-dmesg", *verify.check_dmesg(rundir)))
     if with_crash:
         res.append(("(d) crash", *verify.check_crash(rundir, vmlinux)))
-    text = verify.serial_text(rundir)
-    cap = text[text.find("Starting crashdump kernel"):] if "Starting crashdump kernel" in text else ""
+    cap = verify.split_log(rundir)[1]
     probs = verify.kernel_problems(cap)
     res.append(("capture log clean", not probs and bool(cap),
                 probs[0][:120] if probs else ("no oops, BUG, WARN, hung task" if cap else

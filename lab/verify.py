@@ -27,6 +27,13 @@ def serial_text(rundir):
         return f.read().decode("utf-8", "replace")
 
 
+def split_log(rundir):
+    """The serial log as (system kernel's part, capture kernel's part)."""
+    text = serial_text(rundir)
+    idx = text.find("Starting crashdump kernel")
+    return (text, "") if idx < 0 else (text[:idx], text[idx:])
+
+
 def lab_lines(text, key):
     """Values of "LAB: key..." lines, as dicts of key=value."""
     out = []
@@ -296,12 +303,7 @@ def boot_mode(rundir, capture=True):
     ACPI: the IORT table is listed and the SMMU is the platform device IORT
     creates; DT: the SMMU is the device tree's smmuv3@9050000 node.
     """
-    text = serial_text(rundir)
-    idx = text.find("Starting crashdump kernel")
-    if capture:
-        text = text[idx:] if idx >= 0 else ""
-    elif idx >= 0:
-        text = text[:idx]
+    text = split_log(rundir)[1 if capture else 0]
     acpi = "ACPI: IORT" in text and "arm-smmu-v3 arm-smmu-v3.0.auto" in text
     dt = "arm-smmu-v3 9050000.smmuv3" in text
     if acpi and not dt:
@@ -348,11 +350,9 @@ OUTCOME_LINES = {
 
 def check_outcome(rundir, outcome, reason=None):
     """Does the capture kernel's log show the expected outcome (and reason)?"""
-    text = serial_text(rundir)
-    idx = text.find("Starting crashdump kernel")
-    if idx < 0:
+    cap = split_log(rundir)[1]
+    if not cap:
         return False, "no capture kernel log"
-    cap = text[idx:]
     seen = {k: re.search(p, cap) for k, p in OUTCOME_LINES.items()}
     said = "; ".join(m.group(0)[:220] for m in seen.values() if m) or "no SMMU reset or adoption line"
     want = {
