@@ -24,7 +24,6 @@ GUEST_MAC = "52:54:00:12:34:56"
 # PCI slots on bus 0; a stream ID is the requester ID, (bus << 8) | devfn.
 NIC_SLOT = 1
 DISK_SLOT = 2
-NIC2_SLOT = 3
 
 
 def sid(slot, fn=0):

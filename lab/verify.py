@@ -284,11 +284,6 @@ def fmt_dma(c):
                if c["crashed_faults"] else ""))
 
 
-def smmu_log(rundir):
-    """The capture kernel's arm-smmu-v3 lines, as the capture /init printed them."""
-    return [d["klog"].strip('"') for d in lab_lines(serial_text(rundir), "klog")]
-
-
 def kernel_problems(text):
     """Oops, BUG, WARN, hung tasks in a log."""
     pats = [r"Internal error: Oops", r"\bBUG: ", r"WARNING: CPU: \d+ PID: \d+",
