@@ -46,7 +46,7 @@ def check_capture(rundir):
     text = serial_text(rundir)
     if "LAB: stage=capture" not in text:
         return False, "the capture kernel never reached init"
-    saved = lab_lines(text, "vmcore")
+    saved = [d for d in lab_lines(text, "vmcore") if d.get("saved") == "1"]
     if not saved:
         err = lab_lines(text, "error")
         return False, "vmcore not saved" + (f": {err[-1]['error']}" if err else "")
@@ -98,7 +98,7 @@ def check_vmcore(rundir):
     end, notes, err = elf_end(core)
     if err:
         return False, err
-    saved = lab_lines(serial_text(rundir), "vmcore")
+    saved = [d for d in lab_lines(serial_text(rundir), "vmcore") if d.get("saved") == "1"]
     if saved and int(saved[-1]["bytes"]) != end:
         return False, f"guest copied {saved[-1]['bytes']} bytes, ELF says {end}"
     if os.path.getsize(core) < end:
