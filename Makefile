@@ -1,12 +1,13 @@
 # The SMMUv3 kdump series and its lab. See README.md.
 PYTHON = python3
 
-.PHONY: help deps tree export kernels lint demo check clean distclean
+.PHONY: help deps tree export kernels lint demo check faults clean distclean
 
 help:
 	@echo "make demo    build both kernels, run the kdump scenario on each, A/B verdict"
 	@echo "make check   the tests: every scenario and check, ends 'N passed, N failed'"
 	@echo "make lint    the gates of lab/lint.py alone (part of make check)"
+	@echo "make faults  the fault matrix on both variants in both boot modes, main x20"
 	@echo "make deps | tree | export | kernels | clean | distclean"
 
 deps:
@@ -31,6 +32,9 @@ demo: kernels
 
 check: kernels
 	$(PYTHON) lab/lab.py check
+
+faults: kernels
+	$(PYTHON) lab/lab.py faults
 
 clean:
 	rm -rf build/runs

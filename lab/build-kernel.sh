@@ -8,7 +8,8 @@
 #   module   the series, the lab configuration with ARM_SMMU_V3=m
 #   lint     the series, the lab configuration (for W=1/C=1 builds)
 #   perpatch the series, the lab configuration (each patch in turn, make lint)
-# REV=<commit> builds another commit than the configuration's own.
+# REV=<commit> builds another commit than the configuration's own;
+# OUTNAME=NAME puts it in $BUILD/out-NAME instead (e.g. a work branch).
 # All build from one checkout, $BUILD/linux-build, switched to the commit:
 # with the same source path and CCACHE_NOHASHDIR, a second configuration's
 # cold build finds every object whose preprocessed source did not change.
@@ -33,7 +34,8 @@ patched | lint | perpatch) ;;
 clang) llvm=1 ;;
 nocrash) extra="# CONFIG_CRASH_DUMP is not set
 # CONFIG_PROC_VMCORE is not set
-# CONFIG_ARM_SMMU_V3_KDUMP_KUNIT_TEST is not set" ;;
+# CONFIG_ARM_SMMU_V3_KDUMP_KUNIT_TEST is not set
+# CONFIG_PROC_VMCORE_KUNIT_TEST is not set" ;;
 module) extra="CONFIG_MODULES=y
 CONFIG_ARM_SMMU_V3=m
 CONFIG_ARM_SMMU_V3_KUNIT_TEST=m
@@ -52,7 +54,7 @@ if [ ! -d "$src" ]; then
 fi
 [ "$(git -C "$src" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse "$rev")" ] ||
 	git -C "$src" checkout -q --detach "$(git -C "$SRC" rev-parse "$rev")"
-out=$BUILD/out-$variant
+out=$BUILD/out-${OUTNAME:-$variant}
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/smmu-kdump-lab}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_NOHASHDIR=1
 targets=${*:-Image}
@@ -110,4 +112,13 @@ echo "build-kernel: $variant $targets at $(git -C "$src" log --oneline -1 | cut 
 make -s "$@" $targets
 [ "$targets" != Image ] ||
 	ls -l "$out/arch/arm64/boot/Image" "$out/vmlinux" | awk '{print "build-kernel: " $5 " " $9}'
+# The series' kselftest, static for the capture initramfs, built through its
+# Makefile as a distribution or CI would (it needs no installed headers).
+st=$src/tools/testing/selftests/iommu
+if [ "$targets" = Image ] && [ -f "$st/arm_smmu_v3_kdump.c" ]; then
+	mkdir -p "$out/selftest"
+	make -s -C "$st" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		OUTPUT="$out/selftest" USERLDFLAGS=-static "$out/selftest/arm_smmu_v3_kdump"
+	echo "build-kernel: selftest $out/selftest/arm_smmu_v3_kdump"
+fi
 echo "build-kernel: $variant $targets: $(($(date +%s) - start)) s"

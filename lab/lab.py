@@ -4,6 +4,7 @@
   lab.py run VARIANT [--mode dt|acpi] [--scenario NAME]   one run, its checks
   lab.py demo                                             main scenario, A/B table
   lab.py check                                            every check, "N passed, N failed"
+  lab.py faults [--modes dt,acpi] [--no-repeat]           the fault matrix in every mode
 
 Variants are the kernels `make kernels` built: base (pristine Debian 6.12)
 and patched (with the series), in build/out-VARIANT.
@@ -29,15 +30,38 @@ def log(msg):
     print(f"[{time.monotonic() - T0:6.0f}s] {msg}", flush=True)
 
 
+# lab.py run/kunit --out NAME: boot build/out-NAME (OUTNAME=NAME of
+# build-kernel.sh) with the expectations of the variant given.
+OUT = {}
+
+
+def outdir(variant):
+    return os.path.join(BUILD, f"out-{OUT.get(variant, variant)}")
+
+
 def variants():
     """The variants whose kernel exists, base first."""
     return [v for v in ("base", "patched")
             if os.path.exists(os.path.join(BUILD, f"out-{v}/arch/arm64/boot/Image"))]
 
 
+SELFTEST = "arm_smmu_v3_kdump"
+
+
+def selftest_binary(variant):
+    """The series' kselftest (build-kernel.sh builds it with the series):
+    the variant's own, else the patched build's, so that a base capture
+    kernel runs it too (and must skip)."""
+    for v in (variant, "patched"):
+        path = os.path.join(outdir(v), "selftest", SELFTEST)
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def build_initrd(variant):
     """/init (static, arm64) + the capture kernel and its initrd, as cpio."""
-    out = os.path.join(BUILD, f"out-{variant}")
+    out = outdir(variant)
     dest = os.path.join(out, "lab")
     os.makedirs(dest, exist_ok=True)
     init = os.path.join(BUILD, "guest-init")
@@ -51,8 +75,10 @@ def build_initrd(variant):
             "dir /sys 0755 0 0", f"file /init {init} 0755 0 0"]
     cap = os.path.join(dest, "capture.cpio")
     sysrd = os.path.join(dest, "system.cpio")
-    for path, extra in ((cap, []), (sysrd, [f"file /Image {image} 0644 0 0",
-                                            f"file /capture.cpio {cap} 0644 0 0"])):
+    test = selftest_binary(variant)
+    capx = ["dir /selftest 0755 0 0", f"file /selftest/{SELFTEST} {test} 0755 0 0"] if test else []
+    for path, extra in ((cap, capx), (sysrd, [f"file /Image {image} 0644 0 0",
+                                              f"file /capture.cpio {cap} 0644 0 0"])):
         spec = path + ".list"
         with open(spec, "w") as f:
             f.write("\n".join(base + extra) + "\n")
@@ -61,14 +87,14 @@ def build_initrd(variant):
     return image, sysrd
 
 
-def run(variant, scenario="main", mode="dt"):
+def run(variant, scenario="main", mode="dt", append=""):
     """Boot one scenario; return its run folder and how far it got."""
     sc = SCENARIOS[scenario]
     image, initrd = build_initrd(variant)
-    rundir = os.path.join(BUILD, "runs", f"{variant}-{mode}-{scenario}")
+    rundir = os.path.join(BUILD, "runs", f"{OUT.get(variant, variant)}-{mode}-{scenario}")
     log(f"run {variant}/{mode}/{scenario}: {sc['what']}")
-    reached, reason, secs = qemu.boot(image, initrd, rundir, mode, sc.get("append", ""),
-                                      log=log)
+    reached, reason, secs = qemu.boot(image, initrd, rundir, mode,
+                                      f"{sc.get('append', '')} {append}".strip(), log=log)
     if reason:
         log(f"  FAILED at {reached}: {reason}; serial tail:")
         tail = verify.serial_text(rundir).splitlines()[-25:]
@@ -88,7 +114,7 @@ KUNIT_EXPECTED = {"base": {"arm-smmu-v3-kunit-test"},
 def kunit(variant):
     """Boot the variant with KUnit on for the SMMUv3 suites; one result per test."""
     image, initrd = build_initrd(variant)
-    rundir = os.path.join(BUILD, "runs", f"{variant}-kunit")
+    rundir = os.path.join(BUILD, "runs", f"{OUT.get(variant, variant)}-kunit")
     log(f"run {variant}/kunit: KUnit suites {KUNIT_SUITES} at boot")
     reached, reason, secs = qemu.boot(
         image, initrd, rundir, "dt",
@@ -108,7 +134,7 @@ def kunit(variant):
 
 def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     """Every check of one run: a list of (name, ok, detail)."""
-    vmlinux = os.path.join(BUILD, f"out-{variant}/vmlinux")
+    vmlinux = os.path.join(outdir(variant), "vmlinux")
     sc = SCENARIOS[scenario]
     res = [("run", reason is None, reason or "system, panic, capture, poweroff")]
     res.append(("(a) capture", *verify.check_capture(rundir)))
@@ -126,14 +152,31 @@ def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     got = (verify.boot_mode(rundir, capture=False), verify.boot_mode(rundir))
     res.append(("boot mode", got == (mode, mode),
                 f"system kernel by {got[0] or 'unknown'}, capture kernel by {got[1] or 'unknown'}"))
+    if selftest_binary(variant):
+        # The series' kselftest: passes in a capture kernel with the series,
+        # skips in one without (no adoption view in debugfs).
+        res += verify.check_selftest(rundir, "skip" if variant == "base" else "pass")
+    if sc.get("gerror"):
+        state, detail = verify.check_gerror(rundir)
+        res.append(("GERROR acknowledged", state == "acked", detail))
     td = verify.trace_dma(rundir)
     expect = sc["expect"][variant]
     nic = qemu.sid(qemu.NIC_SLOT)
+    if expect == "off":
+        # The crashed kernel left the SMMU off: every DMA was bypass before
+        # the panic already; what counts is that the capture kernel found it
+        # off and enabled it through the normal probe.
+        p, c = verify.smmu_regs(rundir, "panic"), verify.smmu_regs(rundir, "capture")
+        ok = bool(p and c and not p["CR0"] & 1 and c["CR0"] & 1)
+        res.append(("(e) SMMU off at the panic", ok,
+                    f"CR0 at the panic {p['CR0']:#x}, in the capture kernel {c['CR0']:#x}"
+                    if p and c else "no SMMU registers in the serial log"))
+        return res
     if "error" in td:
         res.append(("(e) NIC DMA", False, td["error"]))
     else:
         c = verify.dma_summary(td, nic)
-        if not td["capture_writes"]:
+        if not td["capture_writes"] and sc["outcome"][variant] != "normal":
             ok, why = False, "the capture kernel never programmed the SMMU"
         elif sum(c.values()) == 0:
             ok, why = False, "no DMA from the NIC after the panic: nothing was in flight"
@@ -143,9 +186,12 @@ def checks(variant, scenario, mode, rundir, reason, with_crash=True):
         elif expect == "adopted":
             ok = c["untranslated"] == 0 and c["aborted"] == 0 and c["new"] == 0 and c["old"] > 0
             why = "adopted: only the crashed kernel's translations expected"
+        elif expect == "granted":
+            ok, why = True, "DMA seen"
         else:
             ok, why = False, f"unknown expectation {expect}"
         res.append(("(e) NIC DMA", ok, f"{why}; {verify.fmt_dma(c)}"))
+    res.append(("(f) no new DMA access", *verify.check_granted(rundir, td)))
     return res
 
 
@@ -159,7 +205,7 @@ def report(prefix, results):
 
 
 def cmd_run(a):
-    rundir, reason = run(a.variant, a.scenario, a.mode)
+    rundir, reason = run(a.variant, a.scenario, a.mode, a.append)
     p, f = report(f"{a.variant}/{a.mode}/{a.scenario}",
                   checks(a.variant, a.scenario, a.mode, rundir, reason, not a.no_crash))
     print(f"{p} passed, {f} failed")
@@ -233,6 +279,92 @@ def cmd_demo(a):
     return 1 if total_f else 0
 
 
+def counted(name, variant):
+    """Is this row a test? Every scenario on patched; on base only "main"
+    (its damage is the baseline); the other base rows are a comparison."""
+    return variant != "base" or name == "main"
+
+
+def matrix(vs, modes, with_repeats=False, own_modes=True, base_rows=None):
+    """Run every scenario on the variants:
+    [(scenario, variant, mode, checks, observed outcome)].
+
+    With own_modes, each scenario runs in its own modes (default dt),
+    otherwise in `modes`; base runs the scenarios in base_rows (None: all).
+    The crash check (d) runs for the main scenario only (it takes ~40 s and
+    reads the same kind of vmcore every time)."""
+    out = []
+    for name, sc in SCENARIOS.items():
+        for mode in (sc.get("modes", ["dt"]) if own_modes else modes):
+            for v in vs:
+                if v == "base" and base_rows is not None and name not in base_rows:
+                    continue
+                rundir, reason = run(v, name, mode)
+                res = checks(v, name, mode, rundir, reason, with_crash=(name == "main"))
+                out.append((name, v, mode, res, verify.observed_outcome(rundir)))
+        if with_repeats and sc.get("repeat"):
+            for v in [x for x in vs if x != "base"]:
+                good = 0
+                for i in range(sc["repeat"]):
+                    rundir, reason = run(v, name, "dt")
+                    res = checks(v, name, "dt", rundir, reason, with_crash=False)
+                    good += all(ok for _, ok, _ in res)
+                    log(f"  repeat {i + 1}/{sc['repeat']}: "
+                        f"{'green' if all(ok for _, ok, _ in res) else 'RED'}")
+                out.append((f"{name} x{sc['repeat']}", v, "dt",
+                            [(f"{sc['repeat']} consecutive runs green", good == sc["repeat"],
+                              f"{good} of {sc['repeat']} runs passed every check")],
+                            f"{good}/{sc['repeat']} green"))
+    return out
+
+
+def report_rows(rows):
+    """Print every check of the rows; count those of the rows that are tests."""
+    passed = failed = 0
+    for name, v, mode, res, _ in rows:
+        if counted(name.split()[0], v):
+            p, f = report(f"{v}/{mode}/{name}", res)
+            passed, failed = passed + p, failed + f
+        else:
+            for n, ok, detail in res:
+                print(f"{'BASE-OK' if ok else 'BASE-SHORT'} {v}/{mode}/{name} {n}: {detail}")
+    return passed, failed
+
+
+def print_matrix(rows):
+    """The table: scenario x variant: expected, observed, verdict."""
+    print()
+    print("Fault matrix: scenario, variant/mode, expected (outcome; DMA), observed, result")
+    for name, v, mode, res, seen in rows:
+        sc = SCENARIOS.get(name)
+        if sc:
+            exp = sc["outcome"][v] + (f" /{sc['reason']}/" if sc["outcome"][v] == "fallback"
+                                      else "") + f"; {sc['expect'][v]}" \
+                + ("; GERROR acked" if sc.get("gerror") else "")
+        else:
+            exp = "every run green"
+        bad = [n for n, ok, _ in res if not ok]
+        if counted(name.split()[0], v):
+            verdict = "MATCH" if not bad else "MISMATCH: " + ", ".join(bad)
+        else:
+            verdict = "base meets it" if not bad else "base falls short: " + ", ".join(bad)
+        print(f"  {name:<17} {v + '/' + mode:<13} expected {exp:<50} observed {seen:<50} {verdict}")
+    tests = [r for r in rows if counted(r[0].split()[0], r[1])]
+    good = sum(1 for r in tests if all(ok for _, ok, _ in r[3]))
+    print(f"{good} of {len(tests)} rows as expected"
+          + (f"; base falls short in {sum(1 for r in rows if r not in tests and not all(ok for _, ok, _ in r[3]))}"
+             f" of {len(rows) - len(tests)} comparison rows" if len(rows) > len(tests) else ""))
+
+
+def cmd_faults(a):
+    vs = [v for v in variants() if v in a.variants.split(",")]
+    rows = matrix(vs, a.modes.split(","), with_repeats=not a.no_repeat, own_modes=False)
+    passed, failed = report_rows(rows)
+    print_matrix(rows)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def cmd_check(a):
     log("lint: the maintainers' and 0-day's gates on patches/")
     passed, failed = lint.run()
@@ -244,14 +376,13 @@ def cmd_check(a):
     for v in vs:
         p, f = report(f"{v}/kunit", kunit(v))
         passed, failed = passed + p, failed + f
-    for scenario, sc in SCENARIOS.items():
-        for mode in sc.get("modes", ["dt"]):
-            for v in vs:
-                rundir, reason = run(v, scenario, mode)
-                p, f = report(f"{v}/{mode}/{scenario}",
-                              checks(v, scenario, mode, rundir, reason,
-                                     with_crash=(scenario == "main")))
-                passed, failed = passed + p, failed + f
+    # The matrix in dt (main in acpi too), base only for the main scenario;
+    # `make faults` runs every scenario in both modes on both variants and
+    # repeats the main scenario.
+    rows = matrix(vs, None, base_rows={"main"})
+    p, f = report_rows(rows)
+    passed, failed = passed + p, failed + f
+    print_matrix(rows)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -264,13 +395,23 @@ def main():
     r.add_argument("--mode", default="dt", choices=["dt", "acpi"])
     r.add_argument("--scenario", default="main", choices=sorted(SCENARIOS))
     r.add_argument("--no-crash", action="store_true", help="skip the crash check (d)")
+    r.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")
+    r.add_argument("--append", default="", help="more system kernel parameters (ad hoc runs)")
     k = sub.add_parser("kunit")
     k.add_argument("variant", choices=["base", "patched"])
+    k.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")
     d = sub.add_parser("demo")
     d.add_argument("--modes", default="dt,acpi")
     sub.add_parser("check")
+    f = sub.add_parser("faults")
+    f.add_argument("--modes", default="dt,acpi")
+    f.add_argument("--variants", default="base,patched")
+    f.add_argument("--no-repeat", action="store_true", help="skip the repeated runs")
     a = ap.parse_args()
-    return {"run": cmd_run, "demo": cmd_demo, "check": cmd_check, "kunit": cmd_kunit}[a.cmd](a)
+    if getattr(a, "out", None):
+        OUT[a.variant] = a.out
+    return {"run": cmd_run, "demo": cmd_demo, "check": cmd_check, "kunit": cmd_kunit,
+            "faults": cmd_faults}[a.cmd](a)
 
 
 if __name__ == "__main__":

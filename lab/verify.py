@@ -177,7 +177,8 @@ TRACE = re.compile(r"(?:\d+@[\d.]+:)?(smmuv3_\w+) (.*)")
 # QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
 NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
 CLASSES = ("old", "new", "untranslated", "ste_bypass", "in_capture_mem", "aborted",
-           "crashed_faults")
+           "crashed_faults", "gbpa_abort")
+SMMU_GBPA, GBPA_ABORT = 0x44, 1 << 20
 
 
 def crash_region(rundir):
@@ -201,7 +202,9 @@ def trace_dma(rundir):
     the event queue); "crashed_faults", faults before the capture kernel's
     SMMU driver started (its first read of SMMU_IDR0, which a running driver
     never reads again), under the crashed kernel's own configuration (an
-    IOVA the crashed kernel never mapped: the same in every variant).
+    IOVA the crashed kernel never mapped: the same in every variant);
+    "gbpa_abort", the untranslated ones after the capture kernel had set
+    GBPA.ABORT (QEMU 7.2 has no GBPA: hardware aborts those).
     DMA after the takeover is counted under "after".
     """
     path = os.path.join(rundir, "qemu.log")
@@ -215,7 +218,7 @@ def trace_dma(rundir):
     if last_marker is None:
         return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
     strtab = crashed_strtab = None
-    capture_started = False
+    capture_started = gbpa_abort = False
     capture_writes = 0
     taken = set()
     counts = {}
@@ -245,6 +248,8 @@ def trace_dma(rundir):
                 strtab = val if size == 8 else (((strtab or 0) >> 32) << 32) | val
             elif addr == SMMU_STRTAB_BASE + 4:
                 strtab = ((strtab or 0) & 0xFFFFFFFF) | (val << 32)
+            elif addr == SMMU_GBPA and capture_started and val & GBPA_ABORT:
+                gbpa_abort = True
             capture_writes += capture_started
             continue
         if ev == "smmuv3_read_mmio" and i > last_marker and rest.startswith("addr: 0x0 "):
@@ -261,6 +266,8 @@ def trace_dma(rundir):
             bump(sid, "old" if strtab == crashed_strtab else "new")
         elif ev in ("smmuv3_translate_disable", "smmuv3_translate_bypass"):
             bump(sid, "untranslated" if ev == "smmuv3_translate_disable" else "ste_bypass")
+            if ev == "smmuv3_translate_disable" and gbpa_abort:
+                bump(sid, "gbpa_abort")
             iova = int(re.search(r"iova:0x([0-9a-f]+)", rest).group(1), 16)
             if region and region[0] <= iova < region[1]:
                 bump(sid, "in_capture_mem")
@@ -277,7 +284,8 @@ def dma_summary(td, sid, window="capture"):
 
 def fmt_dma(c):
     return (f"{c['old']} translated by the crashed kernel's table, {c['new']} by a new one, "
-            f"{c['untranslated']} untranslated ({c['in_capture_mem']} into capture memory), "
+            f"{c['untranslated']} untranslated ({c['in_capture_mem']} into capture memory"
+            + (f", {c['gbpa_abort']} after GBPA.ABORT" if c["gbpa_abort"] else "") + "), "
             + (f"{c['ste_bypass']} through bypass STEs, " if c["ste_bypass"] else "")
             + f"{c['aborted']} aborted"
             + (f" (+{c['crashed_faults']} faulted before the capture kernel touched the SMMU)"
@@ -361,3 +369,145 @@ def check_outcome(rundir, outcome, reason=None):
     if outcome not in want:
         return False, f"unknown outcome {outcome}"
     return bool(want[outcome]), f"expected {outcome}: {said}"
+
+
+def selftest_results(rundir):
+    """The capture stage's kselftest run: (exit code or None, [(test, state)],
+    the KTAP plan/skip lines). None if /init did not run it."""
+    cap = split_log(rundir)[1]
+    start = cap.find("LAB: selftest=start")
+    if start < 0:
+        return None
+    end = re.search(r"LAB: selftest=done rc=(\d+)", cap[start:])
+    body = cap[start:start + end.start()] if end else cap[start:]
+    tests, notes = [], []
+    for ln in body.splitlines():
+        ln = ln.rstrip("\r")
+        m = KTAP_RESULT.match(ln)
+        if m and not m.group(1):
+            rest = m.group(4)
+            state = "skip" if "# SKIP" in rest else ("pass" if m.group(2) == "ok" else "fail")
+            tests.append((m.group(3), state))
+        elif re.match(r"^1\.\.\d+", ln) or ln.startswith("# Totals"):
+            notes.append(ln)
+    return (int(end.group(1)) if end else None), tests, notes
+
+
+def check_selftest(rundir, expect):
+    """Checks of the kselftest's KTAP: "pass" (exit 0, a test passed, none
+    failed) or "skip" (exit 4: KSFT_SKIP, every test skipped)."""
+    got = selftest_results(rundir)
+    if got is None:
+        return [("selftest", False, "the capture kernel did not run the kselftest")]
+    rc, tests, notes = got
+    plan = "; ".join(notes)
+    if rc is None:
+        return [("selftest", False, f"the kselftest did not finish ({len(tests)} results)")]
+    if expect == "pass":
+        ok = rc == 0 and any(s == "pass" for _, s in tests) and \
+            not any(s == "fail" for _, s in tests)
+    else:
+        ok = rc == 4 and all(s == "skip" for _, s in tests)
+    res = [("selftest", ok, f"expected {expect}: exit {rc}, {len(tests)} results; {plan}")]
+    for name, state in tests:
+        res.append((f"selftest {name}", state != "fail" and (expect == "pass" or state == "skip"),
+                    state))
+    return res
+
+
+STE_CFG = {0: "abort", 4: "bypass", 5: "s1", 6: "s2", 7: "nested"}
+
+
+def crashed_stes(rundir):
+    """The crashed kernel's STE for each DMA device, read by /init before
+    the mutation: {sid: "invalid" | "abort" | "bypass" | "s1" | ...}."""
+    out = {}
+    for d in lab_lines(split_log(rundir)[0], "ste"):
+        w0 = int(d["w0"], 16)
+        out[int(d["sid"], 16)] = STE_CFG.get((w0 >> 1) & 7, "reserved") if w0 & 1 else "invalid"
+    return out
+
+
+def smmu_regs(rundir, when):
+    """The SMMU registers /init printed ("system", "panic" or "capture")."""
+    for d in lab_lines(serial_text(rundir), "smmu"):
+        if d.get("when") == when:
+            return {k: int(v, 16) for k, v in d.items() if k != "when"}
+    return None
+
+
+def check_granted(rundir, td):
+    """No device got DMA access the crashed kernel had not granted it.
+
+    Per DMA device, from the panic to its takeover: nothing translated by a
+    table the capture kernel built; translations through the crashed
+    kernel's table only where its STE translated; bypass STEs only where its
+    STE was bypass; untranslated DMA only where its STE was bypass, or the
+    SMMU was off at the panic, or after the capture kernel set GBPA.ABORT
+    (which hardware honours and QEMU 7.2 does not implement). Aborts are
+    always allowed. Needs evidence: the STEs /init read before the panic,
+    and DMA from the NIC in the window.
+    """
+    if "error" in td:
+        return False, td["error"]
+    stes = crashed_stes(rundir)
+    panic = smmu_regs(rundir, "panic")
+    if panic is None:
+        return False, "no SMMU registers at the panic in the serial log"
+    off = not panic["CR0"] & 1
+    if not off and not stes:
+        return False, "no STEs of the crashed kernel in the serial log"
+    bad, seen = [], 0
+    for sid in qemu.DMA_DEVICES:
+        c = dma_summary(td, sid)
+        seen += sum(c[k] for k in ("old", "new", "untranslated", "ste_bypass", "aborted"))
+        cfg = "off" if off else stes.get(sid, "invalid")
+        why = []
+        if c["new"]:
+            why.append(f"{c['new']} translated by a new table")
+        if c["old"] and cfg not in ("s1", "s2", "nested"):
+            why.append(f"{c['old']} translated though its STE was {cfg}")
+        if c["ste_bypass"] and cfg != "bypass":
+            why.append(f"{c['ste_bypass']} through a bypass STE though its STE was {cfg}")
+        open_ = c["untranslated"] - c["gbpa_abort"]
+        if open_ and cfg not in ("bypass", "off"):
+            why.append(f"{open_} untranslated without GBPA.ABORT though its STE was {cfg}")
+        if why:
+            bad.append(f"sid {sid:#x}: " + ", ".join(why))
+    if bad:
+        return False, "; ".join(bad)
+    if not seen:
+        return False, "no DMA in the window: nothing to judge"
+    grants = "SMMU off at the panic" if off else ", ".join(
+        f"{sid:#x} {cfg}" for sid, cfg in sorted(stes.items()))
+    return True, f"only what the crashed kernel granted ({grants})"
+
+
+def check_gerror(rundir):
+    """Was the global error latched at the panic acknowledged by the time
+    the capture kernel's /init ran? ("acked" | "latched" | None, detail)"""
+    panic, cap = smmu_regs(rundir, "panic"), smmu_regs(rundir, "capture")
+    if panic is None or cap is None:
+        return None, "no SMMU registers at the panic or in the capture kernel"
+    before = panic["GERROR"] ^ panic["GERRORN"]
+    after = cap["GERROR"] ^ cap["GERRORN"]
+    if not before:
+        return None, "no global error was latched at the panic"
+    return ("latched" if after else "acked",
+            f"active GERROR bits at the panic {before:#x}, in the capture kernel {after:#x}")
+
+
+def observed_outcome(rundir):
+    """What the capture kernel's log says it did, in a few words."""
+    cap = split_log(rundir)[1]
+    if not cap:
+        return "no capture kernel log"
+    seen = {k: re.search(p, cap) for k, p in OUTCOME_LINES.items()}
+    if seen["adopted"]:
+        return "adopted"
+    if seen["optout"]:
+        return "opted out, reset"
+    if seen["refused"]:
+        return f"fallback ({seen['refused'].group(1).strip()[:90]}), " + \
+            ("reset" if seen["reset"] else "NO reset line")
+    return "reset" if seen["reset"] else "normal probe"

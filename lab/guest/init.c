@@ -11,7 +11,9 @@
  * Capture stage (/proc/vmcore exists): print the SMMU's registers and the
  * kernel's SMMU log lines, wait for the dump disk (virtio-blk, serial
  * "vmcore"), copy /proc/vmcore to it (zero blocks are skipped: the host's
- * image is sparse and zero-filled), and power off.
+ * image is sparse and zero-filled), run the series' kselftest if the
+ * initramfs has it (/selftest/arm_smmu_v3_kdump, KTAP on the console), and
+ * power off.
  *
  * Every line meant for the host starts with "LAB: " and is key=value.
  * Parameters come from the kernel command line as lab.KEY=VALUE.
@@ -36,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #define SMMU_BASE		0x09050000UL
 #define SMMU_SIZE		0x20000UL
@@ -43,8 +46,14 @@
 #define SMMU_CR0		0x20
 #define SMMU_GERROR		0x60
 #define SMMU_GERRORN		0x64
+#define SMMU_IRQ_CTRL		0x50
+#define SMMU_IRQ_CTRLACK	0x54
 #define SMMU_STRTAB_BASE	0x80
 #define SMMU_STRTAB_BASE_CFG	0x88
+#define SMMU_CMDQ_BASE		0x90
+#define SMMU_CMDQ_PROD		0x98
+#define GERROR_CMDQ_ERR		0x1
+#define IRQ_CTRL_GERROR_IRQEN	0x1
 
 #ifndef KEXEC_FILE_ON_CRASH
 #define KEXEC_FILE_ON_CRASH	0x2
@@ -328,25 +337,101 @@ static void set_field(uint64_t pa, uint64_t mask, uint64_t val, const char *what
 	    (unsigned long long)phys_rd64(pa));
 }
 
+static void wr32(unsigned int off, uint32_t v)
+{
+	*(volatile uint32_t *)(smmu_map() + off) = v;
+}
+
+/* Start of the capture kernel's reserved memory, from /proc/iomem. */
+static uint64_t crashk_start(void)
+{
+	char line[256];
+	unsigned long long start = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		die("open /proc/iomem");
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "Crash kernel") &&
+		    sscanf(line, " %llx-", &start) == 1)
+			break;
+	fclose(f);
+	if (!start)
+		die("no Crash kernel in /proc/iomem");
+	return start;
+}
+
+/*
+ * A real command queue error, latched in GERROR: the GERROR interrupt is
+ * turned off first so that the crashed kernel never acknowledges it, then
+ * an illegal command (opcode 0) is put at the queue's producer index and
+ * the index advanced. The SMMU stops at it with CMDQ_ERR; the kernel's own
+ * next commands overwrite the slot and the queue goes on.
+ */
+static void cmdq_error(void)
+{
+	uint64_t base = rd64(SMMU_CMDQ_BASE);
+	unsigned int log2 = base & 0x1f;
+	uint32_t mask = (2U << log2) - 1;	/* index and wrap bits */
+	uint32_t prod, irq = rd32(SMMU_IRQ_CTRL) & ~IRQ_CTRL_GERROR_IRQEN;
+	uint64_t slot;
+
+	wr32(SMMU_IRQ_CTRL, irq);
+	while (rd32(SMMU_IRQ_CTRLACK) != irq)
+		;
+	prod = rd32(SMMU_CMDQ_PROD);
+	slot = (base & 0x000fffffffffffe0ULL) + (uint64_t)(prod & ((1U << log2) - 1)) * 16;
+	phys_wr64(slot, 0);
+	phys_wr64(slot + 8, 0);
+	wr32(SMMU_CMDQ_PROD, (prod & ~mask) | ((prod + 1) & mask));
+	for (double end = now() + 1; now() < end;)
+		if ((rd32(SMMU_GERROR) ^ rd32(SMMU_GERRORN)) & GERROR_CMDQ_ERR)
+			break;
+	say("mutated=gerror_cmdq slot=0x%llx prod=0x%x GERROR=0x%x GERRORN=0x%x",
+	    (unsigned long long)slot, prod, rd32(SMMU_GERROR), rd32(SMMU_GERRORN));
+}
+
+/* The crashed kernel's STE for each DMA device: what it granted. */
+static void print_stes(void)
+{
+	static const unsigned int sids[] = { 0x8, 0x10 };
+
+	for (size_t i = 0; i < sizeof(sids) / sizeof(sids[0]); i++) {
+		uint64_t l1 = l1_desc_pa(sids[i]);
+		uint64_t pa;
+
+		if (!(rd32(SMMU_CR0) & 1) || (l1 && !(phys_rd64(l1) & ADDR_MASK)))
+			continue;
+		pa = ste_pa(sids[i]);
+		say("ste sid=0x%x pa=0x%llx w0=0x%llx w1=0x%llx", sids[i],
+		    (unsigned long long)pa, (unsigned long long)phys_rd64(pa),
+		    (unsigned long long)phys_rd64(pa + 8));
+	}
+}
+
 /*
  * The scenario's mutation, "lab.mutate=NAME[:VALUE[:SID]]", applied to the
- * live SMMU state just before the panic (SID defaults to the NIC's, 0x8):
- *   l1_span:V       span field of the SID's L1 descriptor
- *   l1_l2ptr:PA     L2 table pointer of the SID's L1 descriptor
- *   ste_cfg:V       Config field of the SID's STE
- *   ste_ctxptr:PA   S1ContextPtr of the SID's STE
- *   smmu_off        clear SMMU_CR0 (SMMUEN=0 at the panic)
+ * live SMMU state just before the panic (SID defaults to the NIC's, 0x8;
+ * VALUE "crashk" is an address 8 MiB into the capture kernel's memory):
+ *   l1_span:V          span field of the SID's L1 descriptor
+ *   l1_l2ptr:PA        L2 table pointer of the SID's L1 descriptor
+ *   ste_cfg:V          Config field of the SID's STE
+ *   ste_ctxptr:PA      S1ContextPtr of the SID's STE
+ *   strtab_log2size:V  LOG2SIZE of SMMU_STRTAB_BASE_CFG (written while enabled)
+ *   gerror_cmdq        a command queue error latched in GERROR
+ *   smmu_off           clear SMMU_CR0 (SMMUEN=0 at the panic)
  */
 static void mutate(const char *spec)
 {
-	char name[32] = "";
-	unsigned long long val = 0;
+	char name[32] = "", arg[64] = "0";
+	unsigned long long val;
 	unsigned int sid = 8;
 
 	if (!*spec)
 		return;
-	if (sscanf(spec, "%31[a-z0-9_]:%lli:%i", name, &val, &sid) < 1)
+	if (sscanf(spec, "%31[a-z0-9_]:%63[^:]:%i", name, arg, &sid) < 1)
 		die("bad lab.mutate");
+	val = strcmp(arg, "crashk") ? strtoull(arg, NULL, 0) : crashk_start() + (8 << 20);
 	if (!strcmp(name, "l1_span") || !strcmp(name, "l1_l2ptr")) {
 		uint64_t pa = l1_desc_pa(sid);
 
@@ -360,8 +445,15 @@ static void mutate(const char *spec)
 		set_field(ste_pa(sid), 0xe, val << 1, name);
 	} else if (!strcmp(name, "ste_ctxptr")) {
 		set_field(ste_pa(sid), ADDR_MASK, val, name);
+	} else if (!strcmp(name, "strtab_log2size")) {
+		uint32_t old = rd32(SMMU_STRTAB_BASE_CFG);
+
+		wr32(SMMU_STRTAB_BASE_CFG, (old & ~0x3fU) | (uint32_t)(val & 0x3f));
+		say("mutated=%s old=0x%x new=0x%x", name, old, rd32(SMMU_STRTAB_BASE_CFG));
+	} else if (!strcmp(name, "gerror_cmdq")) {
+		cmdq_error();
 	} else if (!strcmp(name, "smmu_off")) {
-		*(volatile uint32_t *)(smmu_map() + SMMU_CR0) = 0;
+		wr32(SMMU_CR0, 0);
 		while (rd32(SMMU_CR0 + 4) & 1)
 			;
 		say("mutated=smmu_off CR0=0x%x", rd32(SMMU_CR0));
@@ -404,7 +496,9 @@ static void system_stage(void)
 	print_smmu("system");
 	/* Let the receive path run with the sender's frames arriving. */
 	usleep((useconds_t)(settle * 1e6));
+	print_stes();
 	mutate(param("mutate", ""));
+	print_smmu("panic");
 	CPU_ZERO(&set);
 	CPU_SET(atoi(cpu), &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
@@ -493,12 +587,39 @@ static void save_vmcore(void)
 	    written, now() - t0);
 }
 
+/*
+ * The kselftest of tools/testing/selftests/iommu/, as a distro would run it
+ * in its kdump initramfs: after the dump is safe, output on the console.
+ */
+static void run_selftest(void)
+{
+	static const char test[] = "/selftest/arm_smmu_v3_kdump";
+	int status;
+	pid_t pid;
+
+	if (access(test, X_OK))
+		return;
+	say("selftest=start");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		execl(test, test, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	say("selftest=done rc=%d", WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status));
+}
+
 static void capture_stage(void)
 {
 	say("stage=capture");
 	print_smmu("capture");
 	smmu_log();
 	save_vmcore();
+	run_selftest();
 }
 
 int main(void)
