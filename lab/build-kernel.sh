@@ -113,12 +113,16 @@ make -s "$@" $targets
 [ "$targets" != Image ] ||
 	ls -l "$out/arch/arm64/boot/Image" "$out/vmlinux" | awk '{print "build-kernel: " $5 " " $9}'
 # The series' kselftest, static for the capture initramfs, built through its
-# Makefile as a distribution or CI would (it needs no installed headers).
-st=$src/tools/testing/selftests/iommu
-if [ "$targets" = Image ] && [ -f "$st/arm_smmu_v3_kdump.c" ]; then
-	mkdir -p "$out/selftest"
-	make -s -C "$st" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-		OUTPUT="$out/selftest" USERLDFLAGS=-static "$out/selftest/arm_smmu_v3_kdump"
-	echo "build-kernel: selftest $out/selftest/arm_smmu_v3_kdump"
+# Makefile as a distribution or CI would (it needs no installed headers);
+# none, not a stale one, from a commit without it.
+st=$src/tools/testing/selftests/iommu test=$out/selftest/arm_smmu_v3_kdump
+if [ "$targets" = Image ]; then
+	rm -f "$test"
+	if [ -f "$st/arm_smmu_v3_kdump.c" ]; then
+		mkdir -p "$out/selftest"
+		make -s -C "$st" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+			OUTPUT="$out/selftest" USERLDFLAGS=-static "$test"
+		echo "build-kernel: selftest $test"
+	fi
 fi
 echo "build-kernel: $variant $targets: $(($(date +%s) - start)) s"

@@ -18,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lint  # noqa: E402
 import qemu  # noqa: E402
+import selftest_views  # noqa: E402
 import verify  # noqa: E402
 from scenarios import SCENARIOS  # noqa: E402
 
@@ -104,24 +105,30 @@ def run(variant, scenario="main", mode="dt", append=""):
     return rundir, reason
 
 
-KUNIT_SUITES = "arm-smmu-v3*"
-# The suites each variant must run: base has the driver's own; the series
-# adds the adoption tests (lab/kernel-series.config turns them on).
+# One boot per glob (kunit.filter_glob takes one). The series adds a
+# suite of its own for the SMMUv3 adoption and one for the crash-dump core's
+# helper (lab/kernel-series.config turns them on).
+KUNIT_GLOBS = {"base": ["arm-smmu-v3*"], "patched": ["arm-smmu-v3*", "vmcore*"]}
 KUNIT_EXPECTED = {"base": {"arm-smmu-v3-kunit-test"},
-                  "patched": {"arm-smmu-v3-kunit-test", "arm-smmu-v3-kdump-kunit-test"}}
+                  "patched": {"arm-smmu-v3-kunit-test", "arm-smmu-v3-kdump-kunit-test",
+                              "vmcore_oldmem"}}
 
 
 def kunit(variant):
-    """Boot the variant with KUnit on for the SMMUv3 suites; one result per test."""
+    """Boot the variant with KUnit on for its suites; one result per test."""
     image, initrd = build_initrd(variant)
-    rundir = os.path.join(BUILD, "runs", f"{OUT.get(variant, variant)}-kunit")
-    log(f"run {variant}/kunit: KUnit suites {KUNIT_SUITES} at boot")
-    reached, reason, secs = qemu.boot(
-        image, initrd, rundir, "dt",
-        f"kunit.enable=1 kunit.filter_glob={KUNIT_SUITES} lab.stage=kunit",
-        log=log, stages=qemu.KUNIT_STAGES)
-    res = [("kunit boot", reason is None, reason or f"booted and ran KUnit in {secs:.0f} s")]
-    results = verify.kunit_results(rundir)
+    res, results = [], []
+    for i, glob in enumerate(KUNIT_GLOBS[variant]):
+        rundir = os.path.join(BUILD, "runs", f"{OUT.get(variant, variant)}-kunit"
+                              + (f"-{i}" if i else ""))
+        log(f"run {variant}/kunit: KUnit suites {glob} at boot")
+        reached, reason, secs = qemu.boot(
+            image, initrd, rundir, "dt",
+            f"kunit.enable=1 kunit.filter_glob={glob} lab.stage=kunit",
+            log=log, stages=qemu.KUNIT_STAGES)
+        res.append((f"kunit boot {glob}", reason is None,
+                    reason or f"booted and ran KUnit in {secs:.0f} s"))
+        results += verify.kunit_results(rundir)
     ran = {suite for suite, _, _ in results}
     missing = KUNIT_EXPECTED[variant] - ran
     res.append(("kunit suites", not missing,
@@ -155,7 +162,8 @@ def checks(variant, scenario, mode, rundir, reason, with_crash=True):
     if selftest_binary(variant):
         # The series' kselftest: passes in a capture kernel with the series,
         # skips in one without (no adoption view in debugfs).
-        res += verify.check_selftest(rundir, "skip" if variant == "base" else "pass")
+        res += verify.check_selftest(rundir, "skip" if variant == "base" else "pass",
+                                     sc.get("selftest_pass", ()))
     if sc.get("gerror"):
         state, detail = verify.check_gerror(rundir)
         res.append(("GERROR acknowledged", state == "acked", detail))
@@ -285,7 +293,7 @@ def counted(name, variant):
     return variant != "base" or name == "main"
 
 
-def matrix(vs, modes, with_repeats=False, own_modes=True, base_rows=None):
+def matrix(vs, modes, with_repeats=False, own_modes=True, base_rows=None, only=None):
     """Run every scenario on the variants:
     [(scenario, variant, mode, checks, observed outcome)].
 
@@ -295,6 +303,8 @@ def matrix(vs, modes, with_repeats=False, own_modes=True, base_rows=None):
     reads the same kind of vmcore every time)."""
     out = []
     for name, sc in SCENARIOS.items():
+        if only and name not in only:
+            continue
         for mode in (sc.get("modes", ["dt"]) if own_modes else modes):
             for v in vs:
                 if v == "base" and base_rows is not None and name not in base_rows:
@@ -358,7 +368,8 @@ def print_matrix(rows):
 
 def cmd_faults(a):
     vs = [v for v in variants() if v in a.variants.split(",")]
-    rows = matrix(vs, a.modes.split(","), with_repeats=not a.no_repeat, own_modes=False)
+    rows = matrix(vs, a.modes.split(","), with_repeats=not a.no_repeat, own_modes=False,
+                  only=a.scenarios.split(",") if a.scenarios else None)
     passed, failed = report_rows(rows)
     print_matrix(rows)
     print(f"{passed} passed, {failed} failed")
@@ -375,6 +386,10 @@ def cmd_check(a):
         return 1
     for v in vs:
         p, f = report(f"{v}/kunit", kunit(v))
+        passed, failed = passed + p, failed + f
+    if "patched" in vs:
+        # The kselftest must catch an inconsistent view: crafted ones.
+        p, f = report("patched", selftest_views.checks(selftest_binary("patched")))
         passed, failed = passed + p, failed + f
     # The matrix in dt (main in acpi too), base only for the main scenario;
     # `make faults` runs every scenario in both modes on both variants and
@@ -407,6 +422,7 @@ def main():
     f.add_argument("--modes", default="dt,acpi")
     f.add_argument("--variants", default="base,patched")
     f.add_argument("--no-repeat", action="store_true", help="skip the repeated runs")
+    f.add_argument("--scenarios", help="only these scenarios (comma-separated)")
     a = ap.parse_args()
     if getattr(a, "out", None):
         OUT[a.variant] = a.out

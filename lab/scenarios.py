@@ -33,6 +33,7 @@ Every scenario is a test of the patched variant. On base, only "main" is
 a test (its damage is the baseline); `make faults` runs the others on base
 too and shows where today's kernel falls short of the same expectations.
 
+"selftest_pass": kselftest cases that must pass on patched, not skip.
 "modes": boot modes (default dt). "repeat": runs of it in `make faults`.
 """
 
@@ -62,6 +63,13 @@ SCENARIOS = {
         "append": f"{MAIN} lab.disk_reader=1 lab.panic_cpu=1",
         "outcome": {"base": "reset", "patched": "adopted"},
         "expect": {"base": "damage", "patched": "adopted"},
+    },
+    "nic_no_driver": {
+        "what": "clean panic, the capture kernel without the NIC's driver (its attach stays deferred)",
+        "append": f"{MAIN} lab.capture=initcall_blacklist=virtio_net_driver_init",
+        "outcome": {"base": "reset", "patched": "adopted"},
+        "expect": {"base": "damage", "patched": "adopted"},
+        "selftest_pass": ["smmu_view.deferred_streams"],
     },
     "l1_span": fault("L1 descriptor span 3 (not 0 or SPLIT+1)", "l1_span:3",
                      r"bad L1 descriptor 0 "),

@@ -362,33 +362,38 @@ static uint64_t crashk_start(void)
 }
 
 /*
- * A real command queue error, latched in GERROR: the GERROR interrupt is
- * turned off first so that the crashed kernel never acknowledges it, then
- * an illegal command (opcode 0) is put at the queue's producer index and
- * the index advanced. The SMMU stops at it with CMDQ_ERR; the kernel's own
- * next commands overwrite the slot and the queue goes on.
+ * A real command queue error, latched in GERROR at the panic. Arming turns
+ * the GERROR interrupt off, so that the crashed kernel never acknowledges
+ * the error. Firing, the last thing before the panic (the SMMU stops its
+ * command queue on the error, and the crashed kernel's next CMD_SYNC would
+ * spin on it with interrupts off), puts an illegal command (opcode 0) at
+ * the queue's producer index and advances the index.
  */
-static void cmdq_error(void)
+static int cmdq_error_armed;
+
+static void cmdq_error_arm(void)
 {
-	uint64_t base = rd64(SMMU_CMDQ_BASE);
-	unsigned int log2 = base & 0x1f;
-	uint32_t mask = (2U << log2) - 1;	/* index and wrap bits */
-	uint32_t prod, irq = rd32(SMMU_IRQ_CTRL) & ~IRQ_CTRL_GERROR_IRQEN;
-	uint64_t slot;
+	uint32_t irq = rd32(SMMU_IRQ_CTRL) & ~IRQ_CTRL_GERROR_IRQEN;
 
 	wr32(SMMU_IRQ_CTRL, irq);
 	while (rd32(SMMU_IRQ_CTRLACK) != irq)
 		;
-	prod = rd32(SMMU_CMDQ_PROD);
-	slot = (base & 0x000fffffffffffe0ULL) + (uint64_t)(prod & ((1U << log2) - 1)) * 16;
+	cmdq_error_armed = 1;
+	say("mutated=gerror_cmdq armed=1 IRQ_CTRL=0x%x", irq);
+}
+
+static void cmdq_error_fire(void)
+{
+	uint64_t base = rd64(SMMU_CMDQ_BASE);
+	unsigned int log2 = base & 0x1f;
+	uint32_t mask = (2U << log2) - 1;	/* index and wrap bits */
+	uint32_t prod = rd32(SMMU_CMDQ_PROD);
+	uint64_t slot = (base & 0x000fffffffffffe0ULL) +
+			(uint64_t)(prod & ((1U << log2) - 1)) * 16;
+
 	phys_wr64(slot, 0);
 	phys_wr64(slot + 8, 0);
 	wr32(SMMU_CMDQ_PROD, (prod & ~mask) | ((prod + 1) & mask));
-	for (double end = now() + 1; now() < end;)
-		if ((rd32(SMMU_GERROR) ^ rd32(SMMU_GERRORN)) & GERROR_CMDQ_ERR)
-			break;
-	say("mutated=gerror_cmdq slot=0x%llx prod=0x%x GERROR=0x%x GERRORN=0x%x",
-	    (unsigned long long)slot, prod, rd32(SMMU_GERROR), rd32(SMMU_GERRORN));
 }
 
 /* The crashed kernel's STE for each DMA device: what it granted. */
@@ -418,7 +423,8 @@ static void print_stes(void)
  *   ste_cfg:V          Config field of the SID's STE
  *   ste_ctxptr:PA      S1ContextPtr of the SID's STE
  *   strtab_log2size:V  LOG2SIZE of SMMU_STRTAB_BASE_CFG (written while enabled)
- *   gerror_cmdq        a command queue error latched in GERROR
+ *   gerror_cmdq        a command queue error latched in GERROR (fired
+ *                      just before the panic, see cmdq_error_arm())
  *   smmu_off           clear SMMU_CR0 (SMMUEN=0 at the panic)
  */
 static void mutate(const char *spec)
@@ -451,7 +457,7 @@ static void mutate(const char *spec)
 		wr32(SMMU_STRTAB_BASE_CFG, (old & ~0x3fU) | (uint32_t)(val & 0x3f));
 		say("mutated=%s old=0x%x new=0x%x", name, old, rd32(SMMU_STRTAB_BASE_CFG));
 	} else if (!strcmp(name, "gerror_cmdq")) {
-		cmdq_error();
+		cmdq_error_arm();
 	} else if (!strcmp(name, "smmu_off")) {
 		wr32(SMMU_CR0, 0);
 		while (rd32(SMMU_CR0 + 4) & 1)
@@ -507,6 +513,8 @@ static void system_stage(void)
 	sync();
 	/* The panic stops the console: let this line out first. */
 	tcdrain(1);
+	if (cmdq_error_armed)
+		cmdq_error_fire();
 	/* The panic marker in QEMU's trace: no driver reads SMMU_AIDR. */
 	(void)rd32(SMMU_AIDR);
 	if (write_file("/proc/sysrq-trigger", "c"))
