@@ -45,32 +45,28 @@ NOT_OLD_RAM = r"is not the crashed kernel's RAM"
 
 
 def fault(what, mutation, reason, **kw):
+    """A corrupted state the capture kernel must refuse, then reset."""
     return dict(what=what, append=f"{MAIN} lab.mutate={mutation}", outcome=FALLBACK,
                 reason=reason, expect=GRANTED, **kw)
 
 
+def adopted(what, params, **kw):
+    """A state the capture kernel must adopt, the NIC's DMA kept translated
+    (base: today's reset and its damage)."""
+    return dict(what=what, append=f"{MAIN} {params}".strip(),
+                outcome={"base": "reset", "patched": "adopted"},
+                expect={"base": "damage", "patched": "adopted"}, **kw)
+
+
 SCENARIOS = {
-    "main": {
-        "what": "clean panic with the NIC receiving",
-        "append": MAIN,
-        "outcome": {"base": "reset", "patched": "adopted"},
-        "expect": {"base": "damage", "patched": "adopted"},
-        "modes": ["dt", "acpi"],
-        "repeat": 20,
-    },
-    "two_devices": {
-        "what": "clean panic on CPU 1, the NIC receiving and the disk reading",
-        "append": f"{MAIN} lab.disk_reader=1 lab.panic_cpu=1",
-        "outcome": {"base": "reset", "patched": "adopted"},
-        "expect": {"base": "damage", "patched": "adopted"},
-    },
-    "nic_no_driver": {
-        "what": "clean panic, the capture kernel without the NIC's driver (its attach stays deferred)",
-        "append": f"{MAIN} lab.capture=initcall_blacklist=virtio_net_driver_init",
-        "outcome": {"base": "reset", "patched": "adopted"},
-        "expect": {"base": "damage", "patched": "adopted"},
-        "selftest_pass": ["smmu_view.deferred_streams"],
-    },
+    "main": adopted("clean panic with the NIC receiving", "",
+                    modes=["dt", "acpi"], repeat=20),
+    "two_devices": adopted("clean panic on CPU 1, the NIC receiving and the disk reading",
+                           "lab.disk_reader=1 lab.panic_cpu=1"),
+    "nic_no_driver": adopted("clean panic, the capture kernel without the NIC's driver "
+                             "(its attach stays deferred)",
+                             "lab.capture=initcall_blacklist=virtio_net_driver_init",
+                             selftest_pass=["smmu_view.deferred_streams"]),
     "l1_span": fault("L1 descriptor span 3 (not 0 or SPLIT+1)", "l1_span:3",
                      r"bad L1 descriptor 0 "),
     "l2ptr_zero": fault("L2 pointer 0", "l1_l2ptr:0", r"bad L1 descriptor 0 "),
@@ -90,13 +86,8 @@ SCENARIOS = {
                          "ste_ctxptr:0x8000000", NOT_OLD_RAM),
     "strtab_geometry": fault("STRTAB_BASE_CFG.LOG2SIZE 17, beyond the SMMU's SIDSIZE 16",
                              "strtab_log2size:17", r"LOG2SIZE 17 exceeds SIDSIZE 16"),
-    "gerror_latched": {
-        "what": "a command queue error latched in GERROR at the panic",
-        "append": f"{MAIN} lab.mutate=gerror_cmdq",
-        "outcome": {"base": "reset", "patched": "adopted"},
-        "expect": {"base": "damage", "patched": "adopted"},
-        "gerror": True,
-    },
+    "gerror_latched": adopted("a command queue error latched in GERROR at the panic",
+                              "lab.mutate=gerror_cmdq", gerror=True),
     "passthrough": {
         "what": "the system kernel booted with iommu.passthrough=1 (bypass STEs)",
         "append": f"{MAIN} iommu.passthrough=1",
