@@ -1,11 +1,12 @@
 # The SMMUv3 kdump series and its lab. See README.md.
 PYTHON = python3
 
-.PHONY: help deps tree export kernels lint demo check faults clean distclean
+.PHONY: help deps tree export kernels unit lint demo check faults clean distclean
 
 help:
 	@echo "make demo    build both kernels, run the kdump scenario on each, A/B verdict"
 	@echo "make check   the tests: every scenario and check, ends 'N passed, N failed'"
+	@echo "make unit    the lab's own tests on recorded runs, in seconds (part of make check)"
 	@echo "make lint    the gates of lab/lint.py alone (part of make check)"
 	@echo "make faults  the fault matrix on both variants in both boot modes, main x20"
 	@echo "make deps | tree | export | kernels | clean | distclean"
@@ -23,6 +24,9 @@ kernels: tree
 	sh lab/build-kernel.sh base
 	if grep -q . patches/series; then sh lab/build-kernel.sh patched; \
 	else rm -rf build/out-patched; fi
+
+unit:
+	$(PYTHON) -m unittest discover -s lab/tests
 
 lint: kernels
 	$(PYTHON) lab/lint.py

@@ -15,10 +15,9 @@ import sys
 import tempfile
 import time
 
+from runs import BUILD, SRC, TOP
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
-SRC = os.path.join(BUILD, "linux")
 T0 = time.monotonic()
 
 

@@ -6,11 +6,14 @@ kernel, panics with DMA in flight and, in the capture kernel, saves
 buffers busy. Each stage has its own timeout: a hung guest is killed and the
 run is reported as failed at that stage.
 """
+import json
 import os
 import socket
 import subprocess
 import threading
 import time
+
+import protocol
 
 QEMU = "qemu-system-aarch64"
 FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
@@ -21,28 +24,18 @@ MEMORY_MB = 4096
 CRASHKERNEL = "256M"
 SMP = 2
 GUEST_MAC = "52:54:00:12:34:56"
-# PCI slots on bus 0; a stream ID is the requester ID, (bus << 8) | devfn.
-NIC_SLOT = 1
-DISK_SLOT = 2
 
-
-def sid(slot, fn=0):
-    return (slot << 3) | fn
-
-
-# The devices whose DMA the verifier follows, by stream ID.
-DMA_DEVICES = {sid(NIC_SLOT): "virtio-net", sid(DISK_SLOT): "virtio-blk (dump disk)"}
+# Boot modes: QEMU arguments, and kernel parameters for both kernels.
+MODES = {
+    "dt": ([], ""),
+    "acpi": (["-bios", FIRMWARE], "acpi=force"),
+}
+# QEMU machines: the -machine argument and what else they need.
+MACHINES = {
+    "smmuv3": ["-machine", "virt,gic-version=3,iommu=smmuv3"],
+}
 
 TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_read_mmio", "smmuv3_write_mmio", "smmuv3_cmdq_cfgi_ste"]
-
-# Seconds each stage may take under TCG before the run counts as hung.
-STAGE_TIMEOUTS = {
-    "kunit": 300,     # QEMU start -> "LAB: stage=kunit" (the KUnit boot)
-    "system": 180,    # QEMU start -> "LAB: stage=system"
-    "panic": 120,     # -> "LAB: panic"
-    "capture": 180,   # -> "LAB: stage=capture"
-    "poweroff": 600,  # -> QEMU exits after "LAB: poweroff=1"
-}
 
 SENDER_RATE = 400     # frames per second: slow enough that the 1024 posted
                       # buffers outlast the capture kernel's takeover (~0.7 s)
@@ -78,56 +71,66 @@ class Sender(threading.Thread):
                 self.stop.wait(1.0 / self.rate)
 
 
-def command(image, initrd, rundir, mode, append, extra_nic=False):
+def version():
+    """QEMU's version line."""
+    r = subprocess.run([QEMU, "--version"], capture_output=True, text=True)
+    return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else "unknown"
+
+
+def command(run, initrd, append):
+    """QEMU's arguments for a run (its machine and mode), and the UDP port
+    the NIC listens on."""
     nic_local, nic_peer = free_udp_port(), free_udp_port()
+    mode_args, mode_params = MODES[run.mode]
     args = [
-        QEMU, "-machine", "virt,gic-version=3,iommu=smmuv3",
+        QEMU, *MACHINES[run.machine],
         "-cpu", "max,pauth-impdef=on", "-smp", str(SMP), "-m", str(MEMORY_MB),
         "-nographic", "-no-reboot", "-nic", "none",
-        "-kernel", image, "-initrd", initrd,
+        "-kernel", run.image, "-initrd", initrd,
         "-netdev", f"socket,id=n0,udp=127.0.0.1:{nic_peer},localaddr=127.0.0.1:{nic_local}",
         "-device", f"virtio-net-pci,netdev=n0,mac={GUEST_MAC},iommu_platform=on,"
-                   f"disable-legacy=on,romfile=,rx_queue_size=1024,addr={NIC_SLOT:#x}",
-        "-drive", f"file={rundir}/vmcore.img,format=raw,if=none,id=dump,cache=unsafe",
+                   f"disable-legacy=on,romfile=,rx_queue_size=1024,addr={protocol.NIC_SLOT:#x}",
+        "-drive", f"file={run.path('disk')},format=raw,if=none,id=dump,cache=unsafe",
         "-device", f"virtio-blk-pci,drive=dump,serial=vmcore,iommu_platform=on,"
-                   f"disable-legacy=on,addr={DISK_SLOT:#x}",
-        "-D", f"{rundir}/qemu.log", "-d", "guest_errors", "-msg", "timestamp=on",
+                   f"disable-legacy=on,addr={protocol.DISK_SLOT:#x}",
+        "-D", run.path("qemu_log"), "-d", "guest_errors", "-msg", "timestamp=on",
+        *mode_args,
     ]
     for ev in TRACE_EVENTS:
         args += ["-trace", ev]
-    cmdline = f"console=ttyAMA0 crashkernel={CRASHKERNEL} {append}".strip()
-    if mode == "acpi":
-        args += ["-bios", FIRMWARE]
-        cmdline += " acpi=force"
-    elif mode != "dt":
-        raise ValueError(f"unknown boot mode {mode}")
+    cmdline = " ".join(x for x in (f"console=ttyAMA0 crashkernel={CRASHKERNEL}", mode_params,
+                                   append) if x)
     args += ["-append", cmdline]
     return args, nic_local
 
 
-KDUMP_STAGES = [("system", b"LAB: stage=system"), ("panic", b"LAB: panic "),
-                ("capture", b"LAB: stage=capture"), ("poweroff", b"LAB: poweroff=1")]
-KUNIT_STAGES = [("kunit", b"LAB: stage=kunit"), ("poweroff", b"LAB: poweroff=1")]
+def kernel_params(run, scenario):
+    """The system kernel's parameters for a kdump run of a scenario."""
+    mode_params = MODES[run.mode][1]
+    capture = " ".join(x for x in (mode_params, scenario.capture) if x)
+    return " ".join(x for x in (scenario.system, protocol.guest_params(capture)) if x)
 
 
-def boot(image, initrd, rundir, mode="dt", append="", log=print, stages=KDUMP_STAGES):
-    """Run QEMU to the end; return (stage reached, reason or None, seconds)."""
-    os.makedirs(rundir, exist_ok=True)
-    for f in ("vmcore.img", "qemu.log", "serial.log"):
-        if os.path.exists(os.path.join(rundir, f)):
-            os.unlink(os.path.join(rundir, f))
-    with open(os.path.join(rundir, "vmcore.img"), "wb") as f:
+def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=None):
+    """Boot a run to the end: its folder gets serial.log, qemu.log, qemu.cmd,
+    the dump disk, and boot.json (stage reached, reason or None, seconds,
+    QEMU's version, frames sent, and the caller's facts about the guest).
+    Returns the boot record."""
+    os.makedirs(run.dir, exist_ok=True)
+    for f in os.listdir(run.dir):
+        os.unlink(os.path.join(run.dir, f))
+    with open(run.path("disk"), "wb") as f:
         f.truncate(MEMORY_MB << 20)
-    args, nic_port = command(image, initrd, rundir, mode, append)
-    with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
+    args, nic_port = command(run, initrd, append)
+    with open(run.path("qemu_cmd"), "w") as f:
         f.write(" ".join(args) + "\n")
 
     sender = Sender(nic_port)
-    serial = open(os.path.join(rundir, "serial.log"), "wb")
+    serial = open(run.path("serial"), "wb")
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     seen = {}
-    markers = stages
+    markers = [(stage, protocol.STAGES[stage][0]) for stage in stages]
 
     def reader():
         for line in proc.stdout:
@@ -144,13 +147,14 @@ def boot(image, initrd, rundir, mode="dt", append="", log=print, stages=KDUMP_ST
     reached, reason = "start", None
     try:
         since = t0
-        for stage, _ in markers:
-            limit = since + STAGE_TIMEOUTS[stage]
+        for stage in stages:
+            timeout = protocol.STAGES[stage][1]
+            limit = since + timeout
             while stage not in seen and proc.poll() is None and time.monotonic() < limit:
                 time.sleep(0.2)
             if stage not in seen:
                 reason = ("QEMU exited" if proc.poll() is not None else
-                          f"timeout after {STAGE_TIMEOUTS[stage]} s") + f" waiting for {stage}"
+                          f"timeout after {timeout} s") + f" waiting for {stage}"
                 break
             reached, since = stage, seen[stage]
             log(f"  {stage:<9} at {seen[stage] - t0:6.1f} s")
@@ -166,6 +170,9 @@ def boot(image, initrd, rundir, mode="dt", append="", log=print, stages=KDUMP_ST
         sender.stop.set()
         t.join(timeout=5)
         serial.close()
-    with open(os.path.join(rundir, "sender.txt"), "w") as f:
-        f.write(f"frames_sent={sender.sent} rate={sender.rate}\n")
-    return reached, reason, time.monotonic() - t0
+    record = {"reached": reached, "reason": reason, "seconds": time.monotonic() - t0,
+              "qemu": version(), "frames_sent": sender.sent, "sender_rate": sender.rate,
+              **(facts or {})}
+    with open(run.path("boot"), "w") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+    return record

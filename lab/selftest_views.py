@@ -15,9 +15,14 @@ import shutil
 import subprocess
 import tempfile
 
+import protocol
+from verify import Check
+
+SMMU = protocol.SMMU_DT_NAME
+NIC = f"0000:00:{protocol.NIC_SLOT:02x}.0"
 # A view as a patched capture kernel printed it (lab run nic_no_driver),
 # with the NIC's attach deferred.
-VIEW = """outcome: adopted
+VIEW = f"""outcome: adopted
 format: 2-level
 strtab_base: 0x00000001000aa000
 log2size: 16
@@ -32,14 +37,12 @@ asids_reserved: 2
 asids_reserved_list: 1-2
 vmids_reserved: 0
 vmids_reserved_list: none
-deferred: 8 ste=valid cfg=s1-trans bus=pci dev=0000:00:01.0
+deferred: {protocol.NIC_SID} ste=valid cfg=s1-trans bus=pci dev={NIC}
 deferred_sids: 1
 smmuen: 1
 strtab_base_reg: 0x40000001000aa000
 strtab_base_cfg_reg: 0x00010210
 """
-SMMU = "9050000.smmuv3"
-NIC = "0000:00:01.0"
 
 # name: (what is wrong, (regex, replacement) on the view or a tree change,
 #        expected: "pass" | "skip" | the test that must fail)
@@ -49,7 +52,7 @@ CASES = {
                              (r"l1_entries_in_use: 1\n", "l1_entries_in_use: 300\n"),
                              "smmu_view.geometry"),
     "deferred_sid_outside": ("a deferred SID beyond the table",
-                             (r"deferred: 8 ", "deferred: 65536 "), "smmu_view.geometry"),
+                             (rf"deferred: {protocol.NIC_SID} ", "deferred: 65536 "), "smmu_view.geometry"),
     "l2_not_adopted": ("a deferred SID in an L2 table not adopted",
                        (r"l2_tables_adopted_list: 0\n", "l2_tables_adopted_list: 3\n"),
                        "smmu_view.geometry"),
@@ -112,9 +115,9 @@ def run_case(binary, root):
 
 
 def checks(binary):
-    """One (name, ok, detail) per crafted case."""
+    """One Check per crafted case."""
     if not binary or not os.path.exists(binary):
-        return [("selftest views", False, "no kselftest binary built")]
+        return [Check("selftest views", False, "no kselftest binary built")]
     out = []
     with tempfile.TemporaryDirectory(prefix="smmu-views-") as tmp:
         for name, (what, change, expect) in CASES.items():
@@ -130,6 +133,6 @@ def checks(binary):
                 ok = rc == 1 and failed == [expect]
             got = f"exit {rc}, " + (f"not ok: {', '.join(failed)}" if failed else
                                     f"{len(results)} ok" if results else "no tests run")
-            out.append((f"selftest view {name}", bool(ok),
+            out.append(Check(f"selftest view {name}", bool(ok),
                         f"{what}: expected {expect if expect in ('pass', 'skip') else expect + ' to fail'}; {got}"))
     return out

@@ -40,10 +40,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#define SMMU_BASE		0x09050000UL
 #define SMMU_SIZE		0x20000UL
 #define SMMU_AIDR		0x1c
 #define SMMU_CR0		0x20
+#define SMMU_CR0ACK		0x24
 #define SMMU_GERROR		0x60
 #define SMMU_GERRORN		0x64
 #define SMMU_IRQ_CTRL		0x50
@@ -173,15 +173,22 @@ static void mount_all(void)
 static volatile uint8_t *smmu_map(void)
 {
 	static volatile uint8_t *smmu;
+	const char *base;
 	int fd;
 
 	if (smmu)
 		return smmu;
+	base = param("smmu", NULL);
+	if (!base) {
+		errno = EINVAL;
+		die("no lab.smmu");
+	}
 	fd = open("/dev/mem", O_RDWR | O_SYNC);
 	if (fd < 0)
 		die("open /dev/mem");
+	/* lab.smmu: the SMMU's registers, a fact of the host's machine. */
 	smmu = mmap(NULL, SMMU_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    SMMU_BASE);
+		    strtoull(base, NULL, 0));
 	close(fd);
 	if (smmu == MAP_FAILED)
 		die("mmap SMMU registers");
@@ -238,10 +245,10 @@ static void load_capture_kernel(void)
 	int kfd, ifd;
 	long ret;
 
-	snprintf(cmd, sizeof(cmd),
-		 "console=ttyAMA0 nr_cpus=1 reset_devices panic=1 lab.stage=capture %s %s",
-		 strstr(cmdline, "acpi=force") ? "acpi=force" : "",
-		 param("capture", ""));
+	/* The host writes the capture kernel's whole command line. */
+	snprintf(cmd, sizeof(cmd), "%s", param("capture", ""));
+	if (!*cmd)
+		die("no lab.capture");
 	kfd = open("/Image", O_RDONLY);
 	ifd = open("/capture.cpio", O_RDONLY);
 	if (kfd < 0 || ifd < 0)
@@ -302,28 +309,46 @@ static void phys_wr64(uint64_t pa, uint64_t v)
 
 #define ADDR_MASK	0x000fffffffffffc0ULL	/* bits 51:6 */
 
-/* Where the stream table entry, or its L1 descriptor, of @sid lives. */
-static uint64_t l1_desc_pa(unsigned int sid)
+/* The live stream table: its base, and its split if it has 2 levels (else 0). */
+static uint64_t strtab_geometry(unsigned int *split)
 {
-	uint64_t base = rd64(SMMU_STRTAB_BASE) & ADDR_MASK;
 	uint32_t cfg = rd32(SMMU_STRTAB_BASE_CFG);
-	unsigned int split = (cfg >> 6) & 0x1f;
 
-	if (((cfg >> 16) & 3) != 1)
-		return 0;
-	return base + (uint64_t)(sid >> split) * 8;
+	*split = ((cfg >> 16) & 3) == 1 ? (cfg >> 6) & 0x1f : 0;
+	return rd64(SMMU_STRTAB_BASE) & ADDR_MASK;
 }
 
+/* Where the L1 descriptor of @sid lives (0: a linear table). */
+static uint64_t l1_desc_pa(unsigned int sid)
+{
+	unsigned int split;
+	uint64_t base = strtab_geometry(&split);
+
+	return split ? base + (uint64_t)(sid >> split) * 8 : 0;
+}
+
+/* Where the stream table entry of @sid lives. */
 static uint64_t ste_pa(unsigned int sid)
 {
-	uint64_t base = rd64(SMMU_STRTAB_BASE) & ADDR_MASK;
-	uint32_t cfg = rd32(SMMU_STRTAB_BASE_CFG);
-	unsigned int split = (cfg >> 6) & 0x1f;
+	unsigned int split;
+	uint64_t base = strtab_geometry(&split);
 
-	if (((cfg >> 16) & 3) != 1)
+	if (!split)
 		return base + (uint64_t)sid * 64;
 	return (phys_rd64(l1_desc_pa(sid)) & ADDR_MASK) +
 	       (uint64_t)(sid & ((1U << split) - 1)) * 64;
+}
+
+/* Poll a register until it reads @want; a hang names itself. */
+static void wait_reg(unsigned int off, uint32_t mask, uint32_t want, const char *what)
+{
+	double end = now() + 1.0;
+
+	while ((rd32(off) & mask) != want)
+		if (now() > end) {
+			errno = ETIMEDOUT;
+			die(what);
+		}
 }
 
 static void set_field(uint64_t pa, uint64_t mask, uint64_t val, const char *what)
@@ -376,8 +401,7 @@ static void cmdq_error_arm(void)
 	uint32_t irq = rd32(SMMU_IRQ_CTRL) & ~IRQ_CTRL_GERROR_IRQEN;
 
 	wr32(SMMU_IRQ_CTRL, irq);
-	while (rd32(SMMU_IRQ_CTRLACK) != irq)
-		;
+	wait_reg(SMMU_IRQ_CTRLACK, ~0U, irq, "IRQ_CTRLACK");
 	cmdq_error_armed = 1;
 	say("mutated=gerror_cmdq armed=1 IRQ_CTRL=0x%x", irq);
 }
@@ -396,12 +420,34 @@ static void cmdq_error_fire(void)
 	wr32(SMMU_CMDQ_PROD, (prod & ~mask) | ((prod + 1) & mask));
 }
 
+/*
+ * The DMA devices' stream IDs, from lab.sids (the host's, first the one
+ * mutations apply to by default).
+ */
+static unsigned int sids[8];
+static size_t nr_sids;
+
+static void parse_sids(void)
+{
+	const char *p = param("sids", "");
+	char *end;
+
+	while (*p && nr_sids < sizeof(sids) / sizeof(sids[0])) {
+		sids[nr_sids++] = strtoul(p, &end, 0);
+		if (end == p)
+			die("bad lab.sids");
+		p = end + strspn(end, " ");
+	}
+	if (!nr_sids) {
+		errno = EINVAL;
+		die("no lab.sids");
+	}
+}
+
 /* The crashed kernel's STE for each DMA device: what it granted. */
 static void print_stes(void)
 {
-	static const unsigned int sids[] = { 0x8, 0x10 };
-
-	for (size_t i = 0; i < sizeof(sids) / sizeof(sids[0]); i++) {
+	for (size_t i = 0; i < nr_sids; i++) {
 		uint64_t l1 = l1_desc_pa(sids[i]);
 		uint64_t pa;
 
@@ -416,7 +462,7 @@ static void print_stes(void)
 
 /*
  * The scenario's mutation, "lab.mutate=NAME[:VALUE[:SID]]", applied to the
- * live SMMU state just before the panic (SID defaults to the NIC's, 0x8;
+ * live SMMU state just before the panic (SID defaults to lab.sids' first;
  * VALUE "crashk" is an address 8 MiB into the capture kernel's memory):
  *   l1_span:V          span field of the SID's L1 descriptor
  *   l1_l2ptr:PA        L2 table pointer of the SID's L1 descriptor
@@ -431,7 +477,7 @@ static void mutate(const char *spec)
 {
 	char name[32] = "", arg[64] = "0";
 	unsigned long long val;
-	unsigned int sid = 8;
+	unsigned int sid = sids[0];
 
 	if (!*spec)
 		return;
@@ -460,8 +506,7 @@ static void mutate(const char *spec)
 		cmdq_error_arm();
 	} else if (!strcmp(name, "smmu_off")) {
 		wr32(SMMU_CR0, 0);
-		while (rd32(SMMU_CR0 + 4) & 1)
-			;
+		wait_reg(SMMU_CR0ACK, 1, 0, "CR0ACK");
 		say("mutated=smmu_off CR0=0x%x", rd32(SMMU_CR0));
 	} else {
 		errno = EINVAL;
@@ -495,6 +540,7 @@ static void system_stage(void)
 	cpu_set_t set;
 
 	say("stage=system");
+	parse_sids();
 	nics_up();
 	if (atoi(param("disk_reader", "0")))
 		disk_reader();

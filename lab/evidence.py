@@ -1,0 +1,371 @@
+"""A run's evidence: collected once after the boot, then parsed, never judged.
+
+collect(run) turns the guest's dump disk into the vmcore and runs the host's
+tools on it (vmcore-dmesg, crash), writing their output into the run folder
+with their exit codes in evidence.json. Evidence(run) reads the folder: the
+serial log split between the two kernels, the "LAB:" lines, QEMU's SMMU
+trace classified, the KTAP of KUnit and of the kselftest. lab/verify.py
+decides what of it is a pass.
+"""
+import functools
+import json
+import os
+import re
+import struct
+import subprocess
+
+import protocol
+import runs
+
+# --- collect: after the boot, the only step that writes -------------------
+
+CRASH_COMMANDS = "sys\nlog\nbt\nexit\n"
+
+
+def elf_core(path):
+    """The ELF core header of a vmcore: {end, notes} or {error}.
+
+    end is the end of the last segment; notes maps a note name to its
+    descriptors."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        if len(eh) < 64 or eh[:4] != b"\x7fELF":
+            return {"error": "no ELF magic"}
+        if eh[4] != 2 or eh[5] != 1:
+            return {"error": "not ELF64 little-endian"}
+        e_type, e_machine = struct.unpack_from("<HH", eh, 16)
+        if e_type != 4:
+            return {"error": f"e_type {e_type}, not ET_CORE"}
+        if e_machine != 183:
+            return {"error": f"e_machine {e_machine}, not EM_AARCH64"}
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        end, notes = 0, {}
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, _, off, _, _, filesz, _, _ = struct.unpack("<IIQQQQQQ", f.read(56))
+            end = max(end, off + filesz)
+            if p_type != 4:
+                continue
+            f.seek(off)
+            data, pos = f.read(filesz), 0
+            while pos + 12 <= len(data):
+                namesz, descsz, _ = struct.unpack_from("<III", data, pos)
+                pos += 12
+                name = data[pos:pos + namesz].rstrip(b"\0").decode("ascii", "replace")
+                pos += (namesz + 3) & ~3
+                notes.setdefault(name, []).append(data[pos:pos + descsz])
+                pos += (descsz + 3) & ~3
+        return {"end": end, "notes": notes}
+
+
+def vmcore_summary(path):
+    """What the verifier needs of the vmcore's ELF header, as JSON."""
+    core = elf_core(path)
+    if "error" in core:
+        return {"error": core["error"]}
+    info = b"".join(core["notes"].get("VMCOREINFO", [])).decode("ascii", "replace")
+    rel = re.search(r"OSRELEASE=(\S+)", info)
+    return {"end": core["end"], "size": os.path.getsize(path),
+            "osrelease": rel.group(1) if rel else None, "crashtime": "CRASHTIME=" in info,
+            "cpu_notes": len(core["notes"].get("CORE", []))}
+
+
+def tool(args, out_path, **kw):
+    """Run a host tool, its output to out_path; its exit code, or "timeout"."""
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, errors="replace", **kw)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    with open(out_path, "w") as f:
+        f.write(r.stdout + r.stderr)
+    return r.returncode
+
+
+def collect(run, with_crash):
+    """The dump disk becomes the vmcore (cut to its ELF segments); then
+    vmcore-dmesg and, with_crash, crash (Debian's arm64 build under
+    qemu-user) read it. Writes evidence.json."""
+    core, ev = run.path("vmcore"), {}
+    if os.path.exists(run.path("disk")):
+        os.replace(run.path("disk"), core)
+    for stale in ("vmcore_dmesg", "crash"):
+        if os.path.exists(run.path(stale)):
+            os.unlink(run.path(stale))
+    if os.path.exists(core):
+        ev["vmcore"] = vmcore_summary(core)
+        end = ev["vmcore"].get("end")
+        if end is not None and ev["vmcore"]["size"] >= end:
+            os.truncate(core, end)
+        ev["vmcore_dmesg_rc"] = tool(["vmcore-dmesg", core], run.path("vmcore_dmesg"))
+    if with_crash:
+        crash = os.path.join(runs.CRASH_ROOT, "usr/bin/crash")
+        if not os.path.exists(crash):
+            ev["crash_rc"] = "crash not installed (make deps)"
+        elif os.path.exists(core):
+            ev["crash_rc"] = tool(["qemu-aarch64-static", "-L", runs.CRASH_ROOT, crash, "-s",
+                                   "--no_scroll", run.vmlinux, core], run.path("crash"),
+                                  input=CRASH_COMMANDS, timeout=600,
+                                  env=dict(os.environ, TERM="dumb"))
+    with open(run.path("evidence"), "w") as f:
+        json.dump(ev, f, indent=1, sort_keys=True)
+    return ev
+
+
+# --- parsers: text in, facts out -------------------------------------------
+
+def lab_lines(text, key):
+    """Values of "LAB: key..." lines, as dicts of key=value."""
+    out = []
+    for m in re.finditer(r"LAB: (" + re.escape(key) + r"[= ].*)", text):
+        out.append(dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(1))))
+    return out
+
+
+def kernel_problems(text):
+    """Oops (any "Internal error", e.g. an external abort), BUG, WARN, hung
+    tasks, panics in a log (the capture kernel's: the system kernel's own
+    sysrq panic is in the other part)."""
+    pats = [r"Internal error: ", r"\bBUG: ", r"WARNING: CPU: \d+ PID: \d+",
+            r"blocked for more than \d+ seconds", r"Unable to handle kernel",
+            r"Kernel panic - not syncing"]
+    return [ln for ln in text.splitlines() if any(re.search(p, ln) for p in pats)]
+
+
+def boot_mode(text):
+    """Which firmware interface a kernel's log shows: 'acpi', 'dt' or None.
+
+    ACPI: the IORT table is listed and the SMMU is the platform device IORT
+    creates; DT: the SMMU is the device tree's node."""
+    acpi = "ACPI: IORT" in text and f"arm-smmu-v3 {protocol.SMMU_ACPI_NAME}" in text
+    dt = f"arm-smmu-v3 {protocol.SMMU_DT_NAME}" in text
+    if acpi and not dt:
+        return "acpi"
+    if dt and not acpi:
+        return "dt"
+    return None
+
+
+KTAP_RESULT = re.compile(r"^(\s*)(ok|not ok) \d+ (\S+)(.*)$")
+
+
+def ktap_state(res, rest):
+    return "skip" if "# SKIP" in rest else ("pass" if res == "ok" else "fail")
+
+
+def kunit_results(text):
+    """KUnit's KTAP in a serial log: [(suite, test, 'pass'|'fail'|'skip')].
+
+    Only the tests of each suite are returned (the suites' own result lines
+    and the cases of parameterised tests are not)."""
+    out, suite = [], None
+    for ln in text.splitlines():
+        ln = re.sub(r"^\[\s*\d+\.\d+\] ", "", ln.rstrip())
+        m = re.match(r"^    # Subtest: (\S+)", ln)
+        if m:
+            suite = m.group(1)
+            continue
+        m = KTAP_RESULT.match(ln)
+        if not m or suite is None:
+            continue
+        indent, res, name, rest = m.groups()
+        if len(indent) == 4:
+            out.append((suite, name, ktap_state(res, rest)))
+    return out
+
+
+def selftest_results(capture_log):
+    """The capture stage's kselftest run: (exit code or None, [(test, state)],
+    the KTAP plan and totals lines), or None if /init did not run it."""
+    start = capture_log.find("LAB: selftest=start")
+    if start < 0:
+        return None
+    end = re.search(r"LAB: selftest=done rc=(\d+)", capture_log[start:])
+    body = capture_log[start:start + end.start()] if end else capture_log[start:]
+    tests, notes = [], []
+    for ln in body.splitlines():
+        ln = ln.rstrip("\r")
+        m = KTAP_RESULT.match(ln)
+        if m and not m.group(1):
+            tests.append((m.group(3), ktap_state(m.group(2), m.group(4))))
+        elif re.match(r"^1\.\.\d+", ln) or ln.startswith("# Totals"):
+            notes.append(ln)
+    return (int(end.group(1)) if end else None), tests, notes
+
+
+OUTCOME_LINES = {
+    "reset": r"SMMU currently enabled! Resetting",
+    "adopted": r"kdump: adopted the crashed kernel's[^\r\n]*",
+    "refused": r"kdump: not adopting the crashed kernel's stream table: ([^\r\n]*)",
+    "optout": r"disabled by arm_smmu_v3\.kdump_adopt=0",
+}
+
+
+def outcome_lines(capture_log):
+    """The capture kernel's SMMU outcome lines: {kind: match or None}."""
+    return {k: re.search(p, capture_log) for k, p in OUTCOME_LINES.items()}
+
+
+STE_CFG = {0: "abort", 4: "bypass", 5: "s1", 6: "s2", 7: "nested"}
+
+
+# --- QEMU's SMMU trace ------------------------------------------------------
+
+TRACE = re.compile(r"(?:\d+@[\d.]+:)?(smmuv3_\w+) (.*)")
+# QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
+NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
+CLASSES = ("old", "new", "untranslated", "ste_bypass", "in_capture_mem", "aborted",
+           "crashed_faults", "gbpa_abort")
+
+
+def trace_dma(lines, region):
+    """Classify each device's DMA from the panic until the capture kernel
+    takes it over, from QEMU's trace (a list of lines).
+
+    The panic is the system stage's read of SMMU_AIDR (no driver reads it);
+    the capture kernel's SMMU driver starts at its first read of SMMU_IDR0
+    after it. A device is taken over at the capture kernel's first CFGI_STE
+    for its stream ID; its DMA after that is counted under "after".
+    Classes: "old"/"new", translated by the crashed kernel's stream table or
+    by one the capture kernel installed; "untranslated" (SMMU disabled),
+    "ste_bypass"; "in_capture_mem", those of either whose address lies in
+    region (the capture kernel's memory); "aborted" (an STE abort or a
+    translation fault, which QEMU logs as a guest error), "crashed_faults"
+    the aborts before the capture kernel's driver started; "gbpa_abort", the
+    untranslated ones after the capture kernel set GBPA.ABORT.
+    Also: the capture kernel's first reads of GERROR and GERRORN."""
+    last_marker = max((i for i, ln in enumerate(lines)
+                       if "smmuv3_read_mmio" in ln
+                       and f"addr: {protocol.SMMU_AIDR:#x} " in ln), default=None)
+    if last_marker is None:
+        return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
+    strtab = crashed_strtab = None
+    capture_started = gbpa_abort = False
+    capture_writes = 0
+    taken, counts, gerror = set(), {}, {}
+
+    def bump(sid, cls):
+        if cls == "aborted" and not capture_started:
+            cls = "crashed_faults"
+        d = counts.setdefault(sid, {"capture": dict.fromkeys(CLASSES, 0),
+                                    "after": dict.fromkeys(CLASSES, 0)})
+        d["after" if sid in taken else "capture"][cls] += 1
+
+    for i, ln in enumerate(lines):
+        if i == last_marker:
+            crashed_strtab = strtab
+            continue
+        m = TRACE.match(ln.strip())
+        if not m:
+            d = NAME_DEVFN.search(ln)
+            if i > last_marker and d and "translation failed" in ln:
+                bump(int(d.group(1)), "aborted")
+            continue
+        ev, rest = m.groups()
+        if ev == "smmuv3_write_mmio":
+            a = re.search(r"addr: (0x[0-9a-f]+) val:(0x[0-9a-f]+) size: 0x(\d+)", rest)
+            addr, val, size = int(a.group(1), 16), int(a.group(2), 16), int(a.group(3), 16)
+            if addr == protocol.SMMU_STRTAB_BASE:
+                strtab = val if size == 8 else (((strtab or 0) >> 32) << 32) | val
+            elif addr == protocol.SMMU_STRTAB_BASE + 4:
+                strtab = ((strtab or 0) & 0xFFFFFFFF) | (val << 32)
+            elif addr == protocol.SMMU_GBPA and capture_started and val & protocol.GBPA_ABORT:
+                gbpa_abort = True
+            capture_writes += capture_started
+            continue
+        if ev == "smmuv3_read_mmio" and i > last_marker:
+            a = re.search(r"addr: (0x[0-9a-f]+) val:(0x[0-9a-f]+)", rest)
+            addr = int(a.group(1), 16)
+            if addr == protocol.SMMU_IDR0:
+                capture_started = True
+            elif capture_started and addr in (protocol.SMMU_GERROR, protocol.SMMU_GERROR + 4):
+                gerror.setdefault(addr, int(a.group(2), 16))
+        if i < last_marker:
+            continue
+        if ev == "smmuv3_cmdq_cfgi_ste":
+            taken.add(int(re.search(r"0x([0-9a-f]+)", rest).group(1), 16))
+            continue
+        if not ev.startswith("smmuv3_translate_"):
+            continue
+        sid = int(re.search(r"sid=0x([0-9a-f]+)", rest).group(1), 16)
+        if ev == "smmuv3_translate_success":
+            bump(sid, "old" if strtab == crashed_strtab else "new")
+        elif ev in ("smmuv3_translate_disable", "smmuv3_translate_bypass"):
+            bump(sid, "untranslated" if ev == "smmuv3_translate_disable" else "ste_bypass")
+            if ev == "smmuv3_translate_disable" and gbpa_abort:
+                bump(sid, "gbpa_abort")
+            iova = int(re.search(r"iova:0x([0-9a-f]+)", rest).group(1), 16)
+            if region and region[0] <= iova < region[1]:
+                bump(sid, "in_capture_mem")
+        elif ev == "smmuv3_translate_abort":
+            bump(sid, "aborted")
+    return {"counts": counts, "taken": taken, "capture_writes": capture_writes,
+            "region": region, "gerror": gerror}
+
+
+def dma_summary(td, sid, window="capture"):
+    """One device's counts in a window ("capture" or "after"), by class."""
+    return td.get("counts", {}).get(sid, {}).get(window, dict.fromkeys(CLASSES, 0))
+
+
+# --- one run's evidence, read once -----------------------------------------
+
+def read_text(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+class Evidence:
+    """What a run folder holds, parsed on first use."""
+
+    def __init__(self, run):
+        self.run = run
+        self.serial = read_text(run.path("serial")) or ""
+        self.boot = read_json(run.path("boot")) or {}
+        self.collected = read_json(run.path("evidence")) or {}
+        idx = self.serial.find(protocol.CAPTURE_START)
+        self.system_log, self.capture_log = \
+            (self.serial, "") if idx < 0 else (self.serial[:idx], self.serial[idx:])
+
+    def text(self, what):
+        """vmcore-dmesg's or crash's output (None if it did not run)."""
+        return read_text(self.run.path(what))
+
+    @functools.cached_property
+    def trace(self):
+        path = self.run.path("qemu_log")
+        if not os.path.exists(path):
+            return {"error": "no qemu.log"}
+        with open(path, errors="replace") as f:
+            return trace_dma(f.readlines(), self.crash_region)
+
+    @property
+    def crash_region(self):
+        m = re.search(r"crashkernel reserved: 0x([0-9a-f]+) - 0x([0-9a-f]+)", self.serial)
+        return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+    def smmu_regs(self, when):
+        """The SMMU registers /init printed ("system", "panic" or "capture")."""
+        for d in lab_lines(self.serial, "smmu"):
+            if d.get("when") == when:
+                return {k: int(v, 16) for k, v in d.items() if k != "when"}
+        return None
+
+    def crashed_stes(self):
+        """The crashed kernel's STE for each DMA device, read by /init before
+        the mutation: {sid: "invalid" | "abort" | "bypass" | "s1" | ...}."""
+        out = {}
+        for d in lab_lines(self.system_log, "ste"):
+            w0 = int(d["w0"], 16)
+            out[int(d["sid"], 16)] = STE_CFG.get((w0 >> 1) & 7, "reserved") \
+                if w0 & 1 else "invalid"
+        return out

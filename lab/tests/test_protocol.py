@@ -1,0 +1,91 @@
+"""The host-guest contract: what /init reads, the host writes; a run's
+folder and QEMU's arguments follow from its coordinates."""
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import protocol  # noqa: E402
+import qemu  # noqa: E402
+import runs  # noqa: E402
+from scenarios import SCENARIOS  # noqa: E402
+
+INIT_C = os.path.join(runs.TOP, "lab/guest/init.c")
+
+
+def init_source():
+    with open(INIT_C) as f:
+        return f.read()
+
+
+def params(cmdline):
+    """lab.KEY=VALUE of a command line, VALUE's commas back to spaces."""
+    return {m.group(1): m.group(2).replace(",", " ")
+            for m in re.finditer(r"(?:^| )lab\.(\w+)=(\S*)", cmdline)}
+
+
+class Contract(unittest.TestCase):
+    def test_every_param_init_reads_has_a_writer(self):
+        read = set(re.findall(r'param\("(\w+)"', init_source()))
+        written = {"stage"}  # the KUnit boot's, and inside lab.capture
+        for sc in SCENARIOS.values():
+            run = runs.Run("patched", "acpi", "main")
+            written |= set(params(qemu.kernel_params(run, sc)))
+        self.assertEqual(read - written, set())
+
+    def test_markers_are_what_init_prints(self):
+        src = init_source()
+        for stage, (marker, _) in protocol.STAGES.items():
+            key = marker.decode().removeprefix("LAB: ").rstrip()
+            self.assertIn(f'say("{key}', src, stage)
+
+    def test_no_machine_fact_in_init(self):
+        src = init_source()
+        self.assertNotIn(f"{protocol.SMMU_BASE:#x}", src.lower())
+        self.assertNotRegex(src, r"sid = (0x)?8\b|\{ *0x8, *0x10 *\}")
+
+    def test_capture_cmdline(self):
+        run = runs.Run("patched", "acpi", "nic_no_driver")
+        p = params(qemu.kernel_params(run, SCENARIOS["nic_no_driver"]))
+        self.assertEqual(p["capture"], protocol.CAPTURE_CMDLINE + " lab.smmu=0x9050000"
+                         " acpi=force initcall_blacklist=virtio_net_driver_init")
+        self.assertEqual(p["sids"].split(), [f"{s:#x}" for s in protocol.DMA_DEVICES])
+        self.assertEqual(int(p["smmu"], 16), protocol.SMMU_BASE)
+        dt = params(qemu.kernel_params(runs.Run("base"), SCENARIOS["main"]))
+        self.assertEqual(dt["capture"], protocol.CAPTURE_CMDLINE + " lab.smmu=0x9050000")
+        # What /init reads in the capture kernel is on the capture command line.
+        self.assertIn("smmu", params(dt["capture"]))
+
+    def test_scenario_reasons_name_the_nic(self):
+        self.assertIn(f"SID {protocol.NIC_SID}'s", SCENARIOS["ste_cfg_reserved"].reason)
+
+
+class RunRecord(unittest.TestCase):
+    def test_name_and_folder(self):
+        run = runs.Run("patched", "acpi", "l1_span")
+        self.assertEqual(run.name, "patched-acpi-l1_span")
+        self.assertEqual(run.dir, os.path.join(runs.RUNS, "patched-acpi-l1_span"))
+        self.assertEqual(run.path("serial"), os.path.join(run.dir, "serial.log"))
+        self.assertEqual(run.kernel, os.path.join(runs.BUILD, "out-patched"))
+        self.assertEqual(runs.Run("base", out="x").kernel, os.path.join(runs.BUILD, "out-x"))
+
+    def test_unknown_axis_values(self):
+        with self.assertRaises(ValueError):
+            runs.Run("other")
+        with self.assertRaises(ValueError):
+            runs.Run("base", version="1.0")
+
+    def test_qemu_arguments(self):
+        run = runs.Run("patched", "acpi", "main")
+        args, _ = qemu.command(run, "/initrd", "x=1")
+        self.assertIn(qemu.FIRMWARE, args)
+        self.assertEqual(args[args.index("-kernel") + 1], run.image)
+        self.assertTrue(args[-1].endswith("acpi=force x=1"))
+        self.assertIn(f"addr={protocol.NIC_SLOT:#x}", " ".join(args))
+        args, _ = qemu.command(runs.Run("patched"), "/initrd", "")
+        self.assertNotIn("-bios", args)
+
+
+if __name__ == "__main__":
+    unittest.main()

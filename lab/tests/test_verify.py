@@ -1,0 +1,196 @@
+"""The verifier on recorded runs (lab/tests/data/RUN/): the check list it
+gives must be the one recorded with the run (case.json, from the verifier
+before the lab's re-layout), and each rule must turn red on evidence made
+wrong the way it guards against.
+
+A recorded run is its folder as the lab left it, with the SMMU trace cut
+to what the verifier reads (before the panic: register writes; after it: a
+device's DMA until the capture kernel took it over) and gzipped."""
+import gzip
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import evidence  # noqa: E402
+import protocol  # noqa: E402
+import runs  # noqa: E402
+import verify  # noqa: E402
+from scenarios import SCENARIOS  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def cases():
+    for name in sorted(os.listdir(DATA)):
+        path = os.path.join(DATA, name, "case.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                yield name, json.load(f)
+
+
+def materialize(name, root):
+    """The recorded run as a run folder under root (the trace unzipped)."""
+    dst = os.path.join(root, name)
+    shutil.copytree(os.path.join(DATA, name), dst)
+    gz = os.path.join(dst, "qemu.log.gz")
+    if os.path.exists(gz):
+        with gzip.open(gz, "rb") as f, open(os.path.join(dst, "qemu.log"), "wb") as out:
+            shutil.copyfileobj(f, out)
+        os.unlink(gz)
+    return dst
+
+
+def judge(root, case):
+    r = case["run"]
+    run = runs.Run(r["variant"], r["mode"], r["scenario"], root=root)
+    ev = evidence.Evidence(run)
+    if r["scenario"].startswith("kunit"):
+        return [list(x) for x in evidence.kunit_results(ev.serial)]
+    checks = verify.run_checks(ev, SCENARIOS[r["scenario"]], case["with_crash"])
+    return [[c.name, bool(c.ok), c.detail] for c in checks] + \
+        [["observed", True, verify.observed_outcome(ev)]]
+
+
+class Recorded(unittest.TestCase):
+    """Each recorded run gives its recorded check list, line for line."""
+
+    def test_cases_present(self):
+        names = [n for n, _ in cases()]
+        self.assertGreaterEqual(len(names), 5, names)
+
+    def test_recorded_check_lists(self):
+        with tempfile.TemporaryDirectory() as root:
+            for name, case in cases():
+                with self.subTest(run=name):
+                    materialize(name, root)
+                    self.assertEqual(judge(root, case), case["expected"])
+
+
+class Red(unittest.TestCase):
+    """A recorded good run, made wrong in one way: the named check fails."""
+
+    RUN = "patched-dt-main"
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        materialize(self.RUN, self.tmp)
+        with open(os.path.join(DATA, self.RUN, "case.json")) as f:
+            self.case = json.load(f)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def edit(self, fname, old, new, count=1):
+        path = os.path.join(self.tmp, self.RUN, fname)
+        with open(path, errors="replace") as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(path, "w") as f:
+            f.write(text.replace(old, new, count))
+
+    def failing(self):
+        got = judge(self.tmp, self.case)
+        return {name for name, ok, _ in got if not ok}
+
+    def test_unchanged_is_green(self):
+        self.assertEqual(self.failing(), set())
+
+    def test_capture_not_saved(self):
+        self.edit("serial.log", "LAB: vmcore saved=1", "LAB: vmcore saved=0")
+        self.assertIn("(a) capture", self.failing())
+
+    def test_vmcore_size_mismatch(self):
+        with open(os.path.join(self.tmp, self.RUN, "evidence.json")) as f:
+            ev = json.load(f)
+        ev["vmcore"]["end"] += 4096
+        with open(os.path.join(self.tmp, self.RUN, "evidence.json"), "w") as f:
+            json.dump(ev, f)
+        self.assertIn("(b) vmcore", self.failing())
+
+    def test_dmesg_without_panic(self):
+        self.edit("vmcore-dmesg.txt", verify.PANIC_LINE, "Kernel panic - something else")
+        self.assertIn("(c) vmcore-dmesg", self.failing())
+
+    def test_crash_error_line(self):
+        self.edit("crash.txt", "      PANIC:", "crash: cannot read something\n      PANIC:")
+        self.assertIn("(d) crash", self.failing())
+
+    def test_warning_in_capture_log(self):
+        self.edit("serial.log", "LAB: stage=capture",
+                  "WARNING: CPU: 0 PID: 1 at drivers/iommu/x.c:1 f+0x0/0x0\nLAB: stage=capture")
+        self.assertIn("capture log clean", self.failing())
+
+    def test_no_adoption_line(self):
+        self.edit("serial.log", "kdump: adopted the crashed kernel's", "kdump: looked at the",
+                  count=-1)
+        self.assertIn("outcome", self.failing())
+
+    def test_capture_kernel_by_other_firmware(self):
+        self.edit("serial.log", f"arm-smmu-v3 {protocol.SMMU_DT_NAME}", "arm-smmu-v3 other",
+                  count=-1)
+        self.assertIn("boot mode", self.failing())
+
+    def test_selftest_case_failed(self):
+        self.edit("serial.log", "ok 1 smmu_view.outcome", "not ok 1 smmu_view.outcome")
+        self.assertTrue({"selftest", "selftest smmu_view.outcome"} <= self.failing())
+
+    def test_new_table_translates(self):
+        # The capture kernel installs a table of its own before it takes the
+        # NIC over: translations after it count as "new".
+        path = os.path.join(self.tmp, self.RUN, "qemu.log")
+        with open(path) as f:
+            lines = f.readlines()
+        marker = max(i for i, ln in enumerate(lines) if f"addr: {protocol.SMMU_AIDR:#x} " in ln)
+        lines.insert(marker + 1, "1@1.0:smmuv3_read_mmio addr: 0x0 val:0x0 size: 0x4\n"
+                     "1@1.0:smmuv3_write_mmio addr: 0x80 val:0x12345000 size: 0x8\n")
+        with open(path, "w") as f:
+            f.writelines(lines)
+        self.assertTrue({"(e) NIC DMA", "(f) no new DMA access"} <= self.failing())
+
+    def test_untranslated_dma(self):
+        # One of the NIC's DMAs in the window passes with the SMMU disabled
+        # (QEMU's line for it, as in a base run).
+        path = os.path.join(self.tmp, self.RUN, "qemu.log")
+        with open(path) as f:
+            lines = f.readlines()
+        marker = max(i for i, ln in enumerate(lines) if f"addr: {protocol.SMMU_AIDR:#x} " in ln)
+        lines.insert(marker + 1, "1@1.0:smmuv3_translate_disable smmuv3-iommu-memory-region-8-1 "
+                     f"sid={protocol.NIC_SID:#x} bypass (smmu disabled) iova:0xffff4002 "
+                     "is_write=1\n")
+        with open(path, "w") as f:
+            f.writelines(lines)
+        self.assertTrue({"(e) NIC DMA", "(f) no new DMA access"} <= self.failing())
+
+    def test_no_dma_in_window(self):
+        path = os.path.join(self.tmp, self.RUN, "qemu.log")
+        with open(path) as f:
+            lines = [ln for ln in f if "smmuv3_translate_" not in ln]
+        with open(path, "w") as f:
+            f.writelines(lines)
+        self.assertTrue({"(e) NIC DMA", "(f) no new DMA access"} <= self.failing())
+
+    def test_ste_not_translating(self):
+        # The crashed kernel's STE for the NIC, as /init read it, in bypass:
+        # translations through the old table were not granted.
+        path = os.path.join(self.tmp, self.RUN, "serial.log")
+        with open(path) as f:
+            text = f.read()
+        i = text.index(f"LAB: ste sid={protocol.NIC_SID:#x} ")
+        j = text.index("w0=0x", i) + len("w0=0x")
+        k = text.index(" ", j)
+        with open(path, "w") as f:
+            f.write(text[:j] + "9" + text[k:])   # V=1, Config 0b100: bypass
+        self.assertIn("(f) no new DMA access", self.failing())
+
+    def test_boot_timeout(self):
+        with open(os.path.join(self.tmp, self.RUN, "boot.json"), "w") as f:
+            json.dump({"reason": "timeout after 180 s waiting for capture"}, f)
+        self.assertIn("run", self.failing())
+
+
+if __name__ == "__main__":
+    unittest.main()
