@@ -77,8 +77,13 @@ class Red(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
-        materialize(self.RUN, self.tmp)
-        with open(os.path.join(DATA, self.RUN, "case.json")) as f:
+        self.use(self.RUN)
+
+    def use(self, run):
+        """Work on another recorded run than RUN."""
+        self.RUN = run
+        materialize(run, self.tmp)
+        with open(os.path.join(DATA, run, "case.json")) as f:
             self.case = json.load(f)
 
     def tearDown(self):
@@ -128,6 +133,19 @@ class Red(unittest.TestCase):
         self.edit("serial.log", "kdump: adopted the crashed kernel's", "kdump: looked at the",
                   count=-1)
         self.assertIn("outcome", self.failing())
+
+    def test_adoption_and_reset(self):
+        self.edit("serial.log", "kdump: adopted the crashed kernel's",
+                  "SMMU currently enabled! Resetting...\nkdump: adopted the crashed kernel's")
+        self.assertIn("outcome", self.failing())
+
+    def test_deferred_streams_skipped(self):
+        # The case nic_no_driver exists for must pass, not skip.
+        self.use("patched-dt-nic_no_driver")
+        self.assertEqual(self.failing(), set())
+        self.edit("serial.log", "\nok 3 smmu_view.deferred_streams",
+                  "\nok 3 smmu_view.deferred_streams # SKIP nothing deferred")
+        self.assertIn("selftest smmu_view.deferred_streams", self.failing())
 
     def test_capture_kernel_by_other_firmware(self):
         self.edit("serial.log", f"arm-smmu-v3 {protocol.SMMU_DT_NAME}", "arm-smmu-v3 other",
