@@ -22,8 +22,10 @@ export:
 
 kernels: tree
 	sh lab/build-kernel.sh base
-	if grep -q . patches/series; then sh lab/build-kernel.sh patched; \
-	else rm -rf build/out-patched; fi
+	sh lab/build-kernel.sh debug-base
+	if grep -q . patches/series; then sh lab/build-kernel.sh patched && \
+		sh lab/build-kernel.sh debug-patched; \
+	else rm -rf build/out-patched build/out-debug-patched; fi
 
 unit:
 	$(PYTHON) -m unittest discover -s lab/tests

@@ -8,6 +8,9 @@
 #   module   the series, the lab configuration with ARM_SMMU_V3=m
 #   lint     the series, the lab configuration (for W=1/C=1 builds)
 #   perpatch the series, the lab configuration (each patch in turn, make lint)
+#   debug-base, debug-patched
+#            base or the series, the lab configuration plus the debug
+#            fragment (lab/kernel-debug.config: lockdep, KASAN, kmemleak...)
 # REV=<commit> builds another commit than the configuration's own;
 # OUTNAME=NAME puts it in $BUILD/out-NAME instead (e.g. a work branch).
 # All build from one checkout, $BUILD/linux-build, switched to the commit:
@@ -20,7 +23,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.conf"
-variant=${1:?usage: build-kernel.sh base|patched|clang|nocrash|module|lint [make arguments]}
+variant=${1:?usage: build-kernel.sh base|patched|debug-base|debug-patched|clang|nocrash|module|lint [make arguments]}
 shift
 mkdir -p "$BUILD"
 exec 9>"$BUILD/.build.lock"
@@ -31,6 +34,9 @@ llvm=
 case $variant in
 base) rev=base ;;
 patched | lint | perpatch) ;;
+debug-base | debug-patched)
+	[ "$variant" = debug-patched ] || rev=base
+	extra=$(grep -E '^(CONFIG_|# CONFIG_.* is not set$)' "$here/kernel-debug.config") ;;
 clang) llvm=1 ;;
 nocrash) extra="# CONFIG_CRASH_DUMP is not set
 # CONFIG_PROC_VMCORE is not set

@@ -1,7 +1,11 @@
 #!/bin/sh
 # Install everything the lab needs, from Debian's packages only. Idempotent.
-# The arm64 crash binary cannot be installed beside the host's binutils, so it
-# is unpacked with its arm64 libraries into a private sysroot and run under
+# QEMU comes from bookworm-backports, for its packages alone: the suite is
+# added at apt's default backports priority (nothing else moves) and the
+# version is pinned in lab.conf. The arm64 crash binary cannot be installed
+# beside the host's binutils, so a newer one (lab.conf) is downloaded through a private apt
+# configuration (build/apt: the host's apt state is not touched) and
+# unpacked with its arm64 libraries into a private sysroot, run under
 # qemu-aarch64-static -L <sysroot>.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,12 +15,16 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 
 stamp="$BUILD/.deps-done"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DEPS_VERSION" ] && [ -x "$CRASH_ROOT/usr/bin/crash" ]; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DEPS_VERSION" ] && [ -x "$CRASH_ROOT/usr/bin/crash" ] &&
+	[ "$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null)" = "$QEMU_VERSION" ]; then
 	echo "deps: already installed"
 	exit 0
 fi
 
 $SUDO dpkg --add-architecture arm64
+printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" "Suites: bookworm-backports" \
+	"Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
+	$SUDO tee /etc/apt/sources.list.d/smmu-kdump-lab-backports.sources >/dev/null
 $SUDO apt-get update -q >/dev/null
 
 pin="linux-source-6.12=$LINUX_SOURCE_VERSION"
@@ -32,22 +40,41 @@ fi
 
 $SUDO apt-get install -y -q --no-install-recommends "$pin" \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
-	qemu-system-arm qemu-user-static qemu-efi-aarch64 ipxe-qemu \
+	"qemu-system-arm=$QEMU_VERSION" "qemu-system-common=$QEMU_VERSION" \
+	"qemu-system-data=$QEMU_VERSION" qemu-user-static qemu-efi-aarch64 ipxe-qemu \
 	flex bison bc libssl-dev libelf-dev cpio ccache xz-utils rsync \
 	kexec-tools sparse coccinelle ocaml-nox clang lld llvm device-tree-compiler \
 	python3 python3-ply python3-git perl git make gcc libc6-dev >/dev/null
 
-# crash for arm64, in a private sysroot.
-mkdir -p "$CRASH_ROOT" "$BUILD/debs"
+# crash for arm64, with its libraries from the same suite, in a private
+# sysroot. (The suite's Release file may be past its Valid-Until here.)
+apt=$BUILD/apt
+mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$BUILD/debs"
+: >"$apt/state/status"
+printf '%s\n' "Dir::Etc::sourcelist \"$apt/sources.list\"; Dir::Etc::sourceparts \"-\";" \
+	"Dir::State \"$apt/state\"; Dir::State::status \"$apt/state/status\";" \
+	"Dir::Cache \"$apt/cache\"; APT::Architectures { \"amd64\"; \"arm64\"; };" \
+	"Acquire::Languages \"none\"; APT::Sandbox::User \"root\";" \
+	"Acquire::Check-Valid-Until \"false\";" >"$apt/apt.conf"
+echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $CRASH_SUITE main" \
+	>"$apt/sources.list"
+APT_CONFIG=$apt/apt.conf apt-get update -q >/dev/null
+rm -rf "$CRASH_ROOT"
+mkdir -p "$CRASH_ROOT"
 cd "$BUILD/debs"
 rm -f ./*.deb
-apt-get download -q crash:arm64 libc6:arm64 liblzo2-2:arm64 libsnappy1v5:arm64 \
-	libncursesw6:arm64 libtinfo6:arm64 libzstd1:arm64 libstdc++6:arm64 \
-	libgcc-s1:arm64 zlib1g:arm64 >/dev/null
+APT_CONFIG=$apt/apt.conf apt-get download -q "crash:arm64=$CRASH_VERSION" libc6:arm64 \
+	libgmp10:arm64 libmpfr6:arm64 liblzo2-2:arm64 libsnappy1v5:arm64 libncursesw6:arm64 \
+	libtinfo6:arm64 libzstd1:arm64 libstdc++6:arm64 libgcc-s1:arm64 >/dev/null
 for d in ./*.deb; do
 	dpkg-deb -x "$d" "$CRASH_ROOT"
 done
-qemu-aarch64-static -L "$CRASH_ROOT" "$CRASH_ROOT/usr/bin/crash" --version | head -n 1
+# The suite's /usr is merged: base-files, not unpacked here, makes /lib.
+[ -e "$CRASH_ROOT/lib" ] || ln -s usr/lib "$CRASH_ROOT/lib"
+v=$(qemu-aarch64-static -cpu cortex-a72 -L "$CRASH_ROOT" "$CRASH_ROOT/usr/bin/crash" --version) ||
+	{ echo "deps: the arm64 crash does not run: $v" >&2; exit 1; }
+echo "deps: $(echo "$v" | grep -m1 .)"
+echo "deps: $(qemu-system-aarch64 --version | head -n 1)"
 
 echo "$DEPS_VERSION" >"$stamp"
 echo "deps: done"

@@ -29,7 +29,7 @@ import report  # noqa: E402
 import runs  # noqa: E402
 import selftest_views  # noqa: E402
 import verify  # noqa: E402
-from scenarios import KUNIT_GLOBS, KUNIT_SUITES, SCENARIOS  # noqa: E402
+from scenarios import KUNIT_GLOBS, KUNIT_SUITES, SCENARIOS, in_check  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -69,22 +69,26 @@ def kunit(variant, out=None):
     return verify.kunit_checks(boots, KUNIT_SUITES[variant])
 
 
-def matrix(variants, modes=None, repeats=False, base_rows=None, only=None):
-    """Run the scenarios on the variants: [report.Row].
+def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, only=None):
+    """Run the scenarios on the variants and configurations: [report.Row].
 
-    Each scenario runs in its own modes, or in `modes` when given; base runs
-    the scenarios in base_rows (None: all). The crash check (d) runs for the
-    main scenario only (about a minute, the same kind of vmcore each time)."""
+    Each scenario runs in its own modes, or in `modes` when given; select
+    (name, variant, config) picks the rows (None: all). The crash check (d)
+    runs for the main scenario only (the same kind of vmcore each time)."""
     rows = []
     for name, sc in SCENARIOS.items():
         if only and name not in only:
             continue
-        for mode in modes or sc.modes:
-            for v in variants:
-                if v == "base" and base_rows is not None and name not in base_rows:
-                    continue
-                checks, ev = boot_scenario(runs.Run(v, mode, name), with_crash=(name == "main"))
-                rows.append(report.Row(name, v, mode, checks, verify.observed_outcome(ev)))
+        for config in configs:
+            built = runs.built_variants(config)
+            for mode in modes or sc.modes:
+                for v in [v for v in variants if v in built]:
+                    if select and not select(name, v, config):
+                        continue
+                    run = runs.Run(v, mode, name, config=config)
+                    checks, ev = boot_scenario(run, with_crash=(name == "main"))
+                    rows.append(report.Row(name, v, mode, checks,
+                                           verify.observed_outcome(ev), config))
         if repeats and sc.repeat:
             for v in [x for x in variants if x != "base"]:
                 good = 0
@@ -130,7 +134,7 @@ def lab_tests():
 
 
 def cmd_run(a):
-    run = runs.Run(a.variant, a.mode, a.scenario, out=a.out)
+    run = runs.Run(a.variant, a.mode, a.scenario, config=a.config, out=a.out)
     checks, _ = boot_scenario(run, not a.no_crash)
     p, f = report.report(f"{a.variant}/{a.mode}/{a.scenario}", checks)
     print(f"{p} passed, {f} failed")
@@ -158,7 +162,8 @@ def cmd_demo(a):
 
 def cmd_faults(a):
     variants = [v for v in runs.built_variants() if v in a.variants.split(",")]
-    rows = matrix(variants, a.modes.split(","), repeats=not a.no_repeat,
+    configs = [c for c in a.configs.split(",") if runs.built_variants(c)]
+    rows = matrix(variants, configs, a.modes.split(","), repeats=not a.no_repeat,
                   only=a.scenarios.split(",") if a.scenarios else None)
     passed, failed = report.report_rows(rows)
     report.print_matrix(rows)
@@ -201,7 +206,8 @@ def cmd_check(a):
     rows = []
 
     def rows_stage():
-        rows.extend(matrix(variants, base_rows={"main"}))
+        configs = [c for c in runs.CONFIGS if runs.built_variants(c)]
+        rows.extend(matrix(variants, configs, select=in_check))
         return report.report_rows(rows)
     stage("matrix", rows_stage)
     report.print_matrix(rows)
@@ -218,6 +224,7 @@ def main():
     r.add_argument("--scenario", default="main", choices=sorted(SCENARIOS))
     r.add_argument("--no-crash", action="store_true", help="skip the crash check (d)")
     r.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")
+    r.add_argument("--config", default=runs.CONFIGS[0], choices=runs.CONFIGS)
     k = sub.add_parser("kunit")
     k.add_argument("variant", choices=runs.VARIANTS)
     k.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")
@@ -228,6 +235,7 @@ def main():
     f = sub.add_parser("faults")
     f.add_argument("--modes", default="dt,acpi")
     f.add_argument("--variants", default="base,patched")
+    f.add_argument("--configs", default=",".join(runs.CONFIGS))
     f.add_argument("--no-repeat", action="store_true", help="skip the repeated runs")
     f.add_argument("--scenarios", help="only these scenarios (comma-separated)")
     a = ap.parse_args()

@@ -37,8 +37,11 @@ MACHINES = {
 
 TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_read_mmio", "smmuv3_write_mmio", "smmuv3_cmdq_cfgi_ste"]
 
-SENDER_RATE = 400     # frames per second: slow enough that the 1024 posted
-                      # buffers outlast the capture kernel's takeover (~0.7 s)
+# Frames per second, per kernel configuration: slow enough that the 1024
+# receive buffers the crashed kernel posted outlast the capture kernel's
+# takeover (about 0.7 s on the lab kernel, 4 s on the debug one), so that
+# DMA is in flight when the capture kernel takes the SMMU over.
+SENDER_RATES = {"lab": 400, "debug": 100}
 SENDER_MAX_SECONDS = 900
 
 
@@ -54,7 +57,7 @@ class Sender(threading.Thread):
     Loopback only, bounded in rate, count and time; stops with the run.
     """
 
-    def __init__(self, port, rate=SENDER_RATE, max_seconds=SENDER_MAX_SECONDS):
+    def __init__(self, port, rate, max_seconds=SENDER_MAX_SECONDS):
         super().__init__(daemon=True)
         self.port, self.rate, self.max_seconds = port, rate, max_seconds
         self.stop = threading.Event()
@@ -125,7 +128,7 @@ def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=Non
     with open(run.path("qemu_cmd"), "w") as f:
         f.write(" ".join(args) + "\n")
 
-    sender = Sender(nic_port)
+    sender = Sender(nic_port, SENDER_RATES[run.config])
     serial = open(run.path("serial"), "wb")
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)

@@ -16,6 +16,12 @@ class Row:
     mode: str
     checks: list
     observed: str
+    config: str = "lab"
+
+    @property
+    def kernel(self):
+        """The variant, and its configuration if not the lab's."""
+        return self.variant if self.config == "lab" else f"{self.config}-{self.variant}"
 
     @property
     def is_test(self):
@@ -39,7 +45,7 @@ def report_rows(rows):
     """Every check of the rows; counts those of the rows that are tests."""
     passed = failed = 0
     for r in rows:
-        prefix = f"{r.variant}/{r.mode}/{r.scenario}"
+        prefix = f"{r.kernel}/{r.mode}/{r.scenario}"
         if r.is_test:
             p, f = report(prefix, r.checks)
             passed, failed = passed + p, failed + f
@@ -68,7 +74,7 @@ def print_matrix(rows):
         else:
             result = "base meets it" if not r.failed else \
                 "base falls short: " + ", ".join(r.failed)
-        print(f"  {r.scenario:<17} {r.variant + '/' + r.mode:<13} expected {expected(r):<50} "
+        print(f"  {r.scenario:<17} {r.kernel + '/' + r.mode:<19} expected {expected(r):<50} "
               f"observed {r.observed:<50} {result}")
     tests = [r for r in rows if r.is_test]
     others = [r for r in rows if not r.is_test]

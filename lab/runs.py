@@ -18,7 +18,7 @@ RUNS = os.path.join(BUILD, "runs")
 # The axes the kernels are built along (lab/build-kernel.sh). One value
 # each today; the first is the default, left out of a run's name.
 VERSIONS = ("6.12",)
-CONFIGS = ("lab",)
+CONFIGS = ("lab", "debug")
 VARIANTS = ("base", "patched")
 
 
@@ -33,9 +33,10 @@ def kernel_dir(variant, version="6.12", config="lab", out=None):
     return os.path.join(BUILD, f"out-{name}")
 
 
-def built_variants():
-    """The variants whose (default) kernel exists, base first."""
-    return [v for v in VARIANTS if os.path.exists(os.path.join(kernel_dir(v), "vmlinux"))]
+def built_variants(config=CONFIGS[0]):
+    """The variants whose kernel of this configuration exists, base first."""
+    return [v for v in VARIANTS
+            if os.path.exists(os.path.join(kernel_dir(v, config=config), "vmlinux"))]
 
 
 @dataclasses.dataclass(frozen=True)

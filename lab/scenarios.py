@@ -102,6 +102,18 @@ SCENARIOS = {
 }
 
 
+def in_check(name, variant, config):
+    """The rows `make check` runs (in each scenario's own modes); `make
+    faults` runs every row in both modes. On the lab configuration every
+    scenario on patched and main on base; on the debug configuration
+    (lockdep, KASAN, kmemleak) main and the refusals on patched, main on
+    base."""
+    if variant == "base":
+        return name == "main"
+    return config != "debug" or name == "main" or \
+        SCENARIOS[name].log_outcome["patched"] == "fallback"
+
+
 def is_test(scenario, variant):
     """Is this row a test? Every scenario on patched; on base only "main"
     (its damage is the baseline); the other base rows are a comparison of

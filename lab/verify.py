@@ -15,8 +15,8 @@ import collections
 import re
 
 import protocol
-from evidence import CLASSES, dma_summary, kernel_problems, kunit_results, \
-    lab_lines, outcome_lines, selftest_results, boot_mode
+from evidence import CLASSES, before_panic, boot_mode, dma_summary, kernel_problems, \
+    kunit_results, lab_lines, outcome_lines, selftest_results
 
 Check = collections.namedtuple("Check", "name ok detail")
 
@@ -69,7 +69,7 @@ def check_dmesg(ev):
     return True, f"{lines} log lines, panic line present"
 
 
-# What crash 8.0.2 says on every healthy vmcore of this lab's kernel.
+# What crash says on every healthy vmcore of this lab's kernel.
 CRASH_ALLOWED = [
     r"cannot determine how modules are linked",
     r"WARNING: active task .* on cpu \d+ not found in PID hash",
@@ -96,13 +96,16 @@ def check_crash(ev):
     if rc != 0:
         return False, f"crash exit {rc}: {(problems or out.splitlines()[-1:])[0][:160]}"
     want = {"sys": r"PANIC: \"sysrq: Trigger a crash|PANIC: \"Kernel panic - not syncing: sysrq",
-            "bt": r"sysrq_handle_crash", "log": re.escape(PANIC_LINE)}
+            "bt": r"sysrq_handle_crash", "log": re.escape(PANIC_LINE),
+            "mod": r"no modules installed|MODULE +NAME", "kmem -i": r"TOTAL MEM +\d+",
+            "ps": r"PID +PPID +CPU +TASK .*\n(.*\n)*.* init\b"}
     missing = [k for k, pat in want.items() if not re.search(pat, out)]
     if missing:
         return False, f"no {', '.join(missing)} output"
     if problems:
         return False, f"{len(problems)} error lines, first: {problems[0][:160]}"
-    return True, "sys, log, bt: panic task, backtrace through sysrq_handle_crash"
+    return True, ("sys, log, bt, mod, kmem -i, ps: panic task, backtrace through "
+                  "sysrq_handle_crash, memory and task tables")
 
 
 def check_clean(ev):
@@ -111,6 +114,27 @@ def check_clean(ev):
     return (not probs and bool(cap),
             probs[0][:120] if probs else ("no oops, BUG, WARN, hung task" if cap else
                                           "no capture kernel log"))
+
+
+def check_system_clean(ev):
+    """The system kernel's log up to the lab's panic: the same rule."""
+    log = before_panic(ev.system_log)
+    probs = kernel_problems(log)
+    return (not probs and "LAB: stage=system" in log,
+            probs[0][:120] if probs else ("no oops, BUG, WARN, lockdep or KASAN report"
+                                          if log else "no system kernel log"))
+
+
+def check_kmemleak(ev):
+    """The debug configuration's kmemleak, scanned by /init in the capture
+    kernel after the dump was saved: no leak."""
+    got = lab_lines(ev.capture_log, "kmemleak")
+    if not got:
+        return False, "no kmemleak scan in the capture kernel"
+    leaks = int(got[-1]["leaks"])
+    first = re.search(r"LAB: kmemleak\| (unreferenced object[^\r\n]*)", ev.capture_log)
+    return leaks == 0, (f"{leaks} leaks, first: {first.group(1)[:100]}" if leaks else
+                        "scanned twice after the dump was saved: no leak")
 
 
 def check_outcome(ev, outcome, reason=None):
@@ -253,8 +277,8 @@ def check_granted(ev):
     table the capture kernel built; translated by the crashed kernel's table
     only where its STE translated; bypass STEs only where its STE was
     bypass; untranslated only where its STE was bypass, or the SMMU was off
-    at the panic, or after the capture kernel set GBPA.ABORT (which hardware
-    honours, QEMU 7.2 does not implement). Aborts are always allowed. Needs
+    at the panic (QEMU 8.0 and later honour GBPA.ABORT as hardware does: a
+    reset aborts, it does not open DMA). Aborts are always allowed. Needs
     the STEs /init read before the panic, and DMA in the window."""
     td = ev.trace
     if "error" in td:
@@ -278,9 +302,9 @@ def check_granted(ev):
             why.append(f"{c['old']} translated though its STE was {cfg}")
         if c["ste_bypass"] and cfg != "bypass":
             why.append(f"{c['ste_bypass']} through a bypass STE though its STE was {cfg}")
-        open_ = c["untranslated"] - c["gbpa_abort"]
-        if open_ and cfg not in ("bypass", "off"):
-            why.append(f"{open_} untranslated without GBPA.ABORT though its STE was {cfg}")
+        if c["untranslated"] and cfg not in ("bypass", "off"):
+            why.append(f"{c['untranslated']} untranslated though its STE was {cfg}"
+                       + (f" ({c['gbpa_abort']} after GBPA.ABORT)" if c["gbpa_abort"] else ""))
         if why:
             bad.append(f"sid {sid:#x}: " + ", ".join(why))
     if bad:
@@ -305,7 +329,10 @@ def run_checks(ev, scenario, with_crash=True):
     res.append(Check("(c) vmcore-dmesg", *check_dmesg(ev)))
     if with_crash:
         res.append(Check("(d) crash", *check_crash(ev)))
+    res.append(Check("system log clean", *check_system_clean(ev)))
     res.append(Check("capture log clean", *check_clean(ev)))
+    if ev.run.config == "debug":
+        res.append(Check("kmemleak", *check_kmemleak(ev)))
     log_outcome = scenario.log_outcome[variant]
     res.append(Check("outcome", *check_outcome(ev, log_outcome, scenario.reason)))
     res.append(Check("boot mode", *check_boot_mode(ev, mode)))

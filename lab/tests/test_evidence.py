@@ -95,9 +95,18 @@ class Logs(unittest.TestCase):
                     "BUG: KASAN: slab-out-of-bounds", "WARNING: CPU: 0 PID: 1 at x.c:1",
                     "INFO: task init:1 blocked for more than 120 seconds.",
                     "Unable to handle kernel paging request",
-                    "Kernel panic - not syncing: Attempted to kill init!"):
+                    "Kernel panic - not syncing: Attempted to kill init!",
+                    "[    1.0] WARNING: possible circular locking dependency detected",
+                    "[    1.0] WARNING: suspicious RCU usage",
+                    "[    1.0] BUG: sleeping function called from invalid context at x.c:1",
+                    "[    1.0] ODEBUG: free active (active state 0) object: x"):
             self.assertEqual(evidence.kernel_problems("ok\n" + bad + "\nok"), [bad])
-        self.assertEqual(evidence.kernel_problems("DEBUG: fine\nWARNING: no CPU line"), [])
+        self.assertEqual(evidence.kernel_problems(
+            'DEBUG: fine\nLAB: warning="no debugfs"\n[    1.0] x: see WARNING: below'), [])
+
+    def test_before_panic(self):
+        log = "a\nLAB: stage=system\nLAB: panic cpu=0\nInternal error: Oops\n"
+        self.assertEqual(evidence.before_panic(log), "a\nLAB: stage=system\n")
 
     def test_lab_lines(self):
         got = evidence.lab_lines('LAB: smmu when=panic CR0=0x5\nLAB: error="a b: c"\n', "smmu")

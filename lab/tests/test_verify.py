@@ -45,12 +45,11 @@ def materialize(name, root):
 
 
 def judge(root, case):
-    r = case["run"]
-    run = runs.Run(r["variant"], r["mode"], r["scenario"], root=root)
+    run = runs.Run(**case["run"], root=root)
     ev = evidence.Evidence(run)
-    if r["scenario"].startswith("kunit"):
+    if run.scenario.startswith("kunit"):
         return [list(x) for x in evidence.kunit_results(ev.serial)]
-    checks = verify.run_checks(ev, SCENARIOS[r["scenario"]], case["with_crash"])
+    checks = verify.run_checks(ev, SCENARIOS[run.scenario], case["with_crash"])
     return [[c.name, bool(c.ok), c.detail] for c in checks] + \
         [["observed", True, verify.observed_outcome(ev)]]
 
@@ -128,6 +127,25 @@ class Red(unittest.TestCase):
         self.edit("serial.log", "LAB: stage=capture",
                   "WARNING: CPU: 0 PID: 1 at drivers/iommu/x.c:1 f+0x0/0x0\nLAB: stage=capture")
         self.assertIn("capture log clean", self.failing())
+
+    def test_lockdep_in_system_log(self):
+        self.edit("serial.log", "LAB: stage=system",
+                  "LAB: stage=system\n[    9.9] WARNING: possible recursive locking detected")
+        self.assertIn("system log clean", self.failing())
+
+    def test_kmemleak(self):
+        # A debug run's capture kernel reports a leak, or never scanned.
+        self.case["run"]["config"] = "debug"
+        os.rename(os.path.join(self.tmp, self.RUN), os.path.join(self.tmp, "debug-" + self.RUN))
+        self.RUN = "debug-" + self.RUN
+        self.assertEqual(self.failing(), {"kmemleak"})
+        self.edit("serial.log", "LAB: poweroff=1", "LAB: kmemleak leaks=0\nLAB: poweroff=1",
+                  count=-1)
+        self.assertNotIn("kmemleak", self.failing())
+        self.edit("serial.log", "LAB: kmemleak leaks=0",
+                  "LAB: kmemleak| unreferenced object 0xffff0000c0de (size 64):\n"
+                  "LAB: kmemleak leaks=1")
+        self.assertIn("kmemleak", self.failing())
 
     def test_no_adoption_line(self):
         self.edit("serial.log", "kdump: adopted the crashed kernel's", "kdump: looked at the",

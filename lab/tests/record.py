@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Record lab runs as test cases, or refresh the recorded check lists.
+
+  record.py RUN...     copy build/runs/RUN into lab/tests/data/RUN: its
+                       evidence, the SMMU trace cut to what the verifier
+                       reads and gzipped, and case.json, the check list the
+                       verifier gives it now
+  record.py --refresh  recompute every case.json with the verifier as it is
+                       now, printing each check that changed
+
+A refactoring of the lab must leave every case.json as it is (make unit);
+a change of a rule refreshes them in the same commit, where the printed
+changes are the review of the rule.
+"""
+import difflib
+import gzip
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import evidence  # noqa: E402
+import runs  # noqa: E402
+import test_verify  # noqa: E402
+
+DATA = test_verify.DATA
+FILES = ("serial", "boot", "evidence", "vmcore_dmesg", "crash")
+
+
+def cut_trace(lines):
+    """Before the panic marker, only register writes matter (the stream
+    table's base); after it, a device's DMA once the capture kernel took it
+    over (its first CFGI_STE) is counted under "after", which no check reads."""
+    marks = [i for i, ln in enumerate(lines)
+             if "smmuv3_read_mmio" in ln and "addr: 0x1c " in ln]
+    last = marks[-1] if marks else len(lines)
+    keep, taken = [], set()
+    for i, ln in enumerate(lines):
+        if i < last:
+            if "smmuv3_write_mmio" in ln:
+                keep.append(ln)
+            continue
+        m = re.search(r"smmuv3_cmdq_cfgi_ste.*?0x([0-9a-f]+)", ln)
+        if m:
+            taken.add(int(m.group(1), 16))
+        m = re.search(r"smmuv3_translate_\w+ .*sid=0x([0-9a-f]+)", ln)
+        sid = int(m.group(1), 16) if m else None
+        m = re.search(r"smmuv3-iommu-memory-region-(\d+)-\d+ .*translation failed", ln)
+        sid = int(m.group(1)) if m else sid
+        if sid is None or sid not in taken:
+            keep.append(ln)
+    return keep
+
+
+def parse_name(name):
+    """[config-]variant-mode-scenario of a run folder (other axes default)."""
+    coords = {}
+    first = name.split("-", 1)[0]
+    if first in runs.CONFIGS[1:]:
+        coords["config"], name = first, name.split("-", 1)[1]
+    variant, mode, scenario = name.split("-", 2)
+    return {**coords, "variant": variant, "mode": mode, "scenario": scenario}
+
+
+def record(name):
+    src_run = runs.Run(**parse_name(name))
+    dst = os.path.join(DATA, name)
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(dst)
+    for what in FILES:
+        if os.path.exists(src_run.path(what)):
+            shutil.copy(src_run.path(what), dst)
+    with open(src_run.path("qemu_log"), errors="replace") as f:
+        kept = cut_trace(f.readlines())
+    with gzip.GzipFile(os.path.join(dst, "qemu.log.gz"), "wb", mtime=0) as f:
+        f.write("".join(kept).encode())
+    case = {"run": parse_name(name),
+            "with_crash": "crash_rc" in (evidence.read_json(src_run.path("evidence")) or {})}
+    write_case(name, case)
+
+
+def write_case(name, case):
+    with tempfile.TemporaryDirectory() as root:
+        test_verify.materialize(name, root)
+        case["expected"] = test_verify.judge(root, case)
+    with open(os.path.join(DATA, name, "case.json"), "w") as f:
+        json.dump(case, f, indent=1)
+        f.write("\n")
+
+
+def refresh():
+    for name, case in test_verify.cases():
+        before = [json.dumps(c) for c in case["expected"]]
+        write_case(name, case)
+        after = [json.dumps(c) for c in case["expected"]]
+        for ln in difflib.unified_diff(before, after, name, name, n=0, lineterm=""):
+            print(ln)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--refresh"]:
+        refresh()
+    elif sys.argv[1:] and not sys.argv[1].startswith("-"):
+        for n in sys.argv[1:]:
+            record(n)
+    else:
+        print(__doc__)
+        sys.exit(2)
