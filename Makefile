@@ -4,11 +4,11 @@ PYTHON = python3
 .PHONY: help deps tree export kernels unit lint demo check faults clean distclean
 
 help:
-	@echo "make demo    build both kernels, run the kdump scenario on each, A/B verdict"
-	@echo "make check   the tests: every scenario and check, ends 'N passed, N failed'"
+	@echo "make demo    build the kernels, run the kdump scenario on base and patched, A/B verdict"
+	@echo "make check   the tests: unit, gates, KUnit, the matrix; ends 'N passed, N failed'"
 	@echo "make unit    the lab's own tests on recorded runs, in seconds (part of make check)"
 	@echo "make lint    the gates of lab/lint.py alone (part of make check)"
-	@echo "make faults  the fault matrix on both variants in both boot modes, main x20"
+	@echo "make faults  the fault matrix on both variants, configurations and boot modes, main x20"
 	@echo "make deps | tree | export | kernels | clean | distclean"
 
 deps:

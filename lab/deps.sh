@@ -3,8 +3,8 @@
 # QEMU comes from bookworm-backports, for its packages alone: the suite is
 # added at apt's default backports priority (nothing else moves) and the
 # version is pinned in lab.conf. The arm64 crash binary cannot be installed
-# beside the host's binutils, so a newer one (lab.conf) is downloaded through a private apt
-# configuration (build/apt: the host's apt state is not touched) and
+# beside the host's binutils, so a newer one (lab.conf) is downloaded through a
+# private apt configuration (build/apt: the host's package lists stay as they are) and
 # unpacked with its arm64 libraries into a private sysroot, run under
 # qemu-aarch64-static -L <sysroot>.
 set -eu

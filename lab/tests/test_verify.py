@@ -165,6 +165,19 @@ class Red(unittest.TestCase):
                   "\nok 3 smmu_view.deferred_streams # SKIP nothing deferred")
         self.assertIn("selftest smmu_view.deferred_streams", self.failing())
 
+    def test_gerror_left_active(self):
+        self.use("patched-dt-gerror_latched")
+        self.assertEqual(self.failing(), set())
+        self.edit("serial.log", "LAB: smmu when=capture CR0=0x9 GERROR=0x1 GERRORN=0x1",
+                  "LAB: smmu when=capture CR0=0x9 GERROR=0x1 GERRORN=0x0")
+        self.assertIn("GERROR acknowledged", self.failing())
+
+    def test_smmu_on_at_the_panic(self):
+        self.use("patched-dt-smmu_off")
+        self.assertEqual(self.failing(), set())
+        self.edit("serial.log", "LAB: smmu when=panic CR0=0x0", "LAB: smmu when=panic CR0=0xd")
+        self.assertIn("(e) SMMU off at the panic", self.failing())
+
     def test_capture_kernel_by_other_firmware(self):
         self.edit("serial.log", f"arm-smmu-v3 {protocol.SMMU_DT_NAME}", "arm-smmu-v3 other",
                   count=-1)
@@ -174,31 +187,29 @@ class Red(unittest.TestCase):
         self.edit("serial.log", "ok 1 smmu_view.outcome", "not ok 1 smmu_view.outcome")
         self.assertTrue({"selftest", "selftest smmu_view.outcome"} <= self.failing())
 
-    def test_new_table_translates(self):
-        # The capture kernel installs a table of its own before it takes the
-        # NIC over: translations after it count as "new".
+    def after_panic(self, trace_lines):
+        """Insert QEMU trace lines right after the panic marker."""
         path = os.path.join(self.tmp, self.RUN, "qemu.log")
         with open(path) as f:
             lines = f.readlines()
         marker = max(i for i, ln in enumerate(lines) if f"addr: {protocol.SMMU_AIDR:#x} " in ln)
-        lines.insert(marker + 1, "1@1.0:smmuv3_read_mmio addr: 0x0 val:0x0 size: 0x4\n"
-                     "1@1.0:smmuv3_write_mmio addr: 0x80 val:0x12345000 size: 0x8\n")
+        lines.insert(marker + 1, trace_lines)
         with open(path, "w") as f:
             f.writelines(lines)
+
+    def test_new_table_translates(self):
+        # The capture kernel installs a table of its own before it takes the
+        # NIC over: translations after it count as "new".
+        self.after_panic("1@1.0:smmuv3_read_mmio addr: 0x0 val:0x0 size: 0x4\n"
+                         "1@1.0:smmuv3_write_mmio addr: 0x80 val:0x12345000 size: 0x8\n")
         self.assertTrue({"(e) NIC DMA", "(f) no new DMA access"} <= self.failing())
 
     def test_untranslated_dma(self):
         # One of the NIC's DMAs in the window passes with the SMMU disabled
-        # (QEMU's line for it, as in a base run).
-        path = os.path.join(self.tmp, self.RUN, "qemu.log")
-        with open(path) as f:
-            lines = f.readlines()
-        marker = max(i for i, ln in enumerate(lines) if f"addr: {protocol.SMMU_AIDR:#x} " in ln)
-        lines.insert(marker + 1, "1@1.0:smmuv3_translate_disable smmuv3-iommu-memory-region-8-1 "
-                     f"sid={protocol.NIC_SID:#x} bypass (smmu disabled) iova:0xffff4002 "
-                     "is_write=1\n")
-        with open(path, "w") as f:
-            f.writelines(lines)
+        # (QEMU's line for it, as in a base run on QEMU 7.2).
+        self.after_panic("1@1.0:smmuv3_translate_disable smmuv3-iommu-memory-region-8-1 "
+                         f"sid={protocol.NIC_SID:#x} bypass (smmu disabled) iova:0xffff4002 "
+                         "is_write=1\n")
         self.assertTrue({"(e) NIC DMA", "(f) no new DMA access"} <= self.failing())
 
     def test_no_dma_in_window(self):
