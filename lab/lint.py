@@ -53,7 +53,9 @@ def c_dirs():
     for f in changed():
         if f.endswith(".c") and not f.startswith(("tools/", "Documentation/", "scripts/")):
             dirs.add(os.path.dirname(f) + "/")
-    return sorted(dirs)
+    # kbuild builds a directory's subdirectories with it, and fails when
+    # given both (drivers/iommu/ and drivers/iommu/arm/arm-smmu-v3/).
+    return sorted(d for d in dirs if not any(d != o and d.startswith(o) for o in dirs))
 
 
 def build(config, *make_args, rev=None):
