@@ -3,11 +3,12 @@
 (a) the capture kernel reached init and saved the vmcore   (serial.log)
 (b) the vmcore is ELF64, EM_AARCH64, with VMCOREINFO       (evidence.json)
 (c) vmcore-dmesg extracts a log holding the sysrq panic    (vmcore-dmesg.txt)
-(d) crash loads vmlinux + vmcore and runs sys, log, bt     (crash.txt)
+(d) crash runs sys, log, bt, mod, kmem -i, ps on the vmcore (crash.txt)
 (e) what each DMA device's transactions did from the panic
     to the capture kernel's takeover                       (qemu.log)
 (f) no DMA access the crashed kernel had not granted       (qemu.log, serial.log)
-plus a clean capture log, the expected outcome line, the boot mode, the
+plus clean kernel logs (and no kmemleak leak on the debug configuration), the
+expected outcome line, the boot mode, the
 kselftest's KTAP and, where a scenario asks, the global error acknowledged.
 Every check is a Check(name, ok, detail); nothing here writes or runs.
 """
