@@ -24,8 +24,8 @@ kernels: tree
 	sh lab/build-kernel.sh base
 	sh lab/build-kernel.sh debug-base
 	if grep -q . patches/series; then sh lab/build-kernel.sh patched && \
-		sh lab/build-kernel.sh debug-patched; \
-	else rm -rf build/out-patched build/out-debug-patched; fi
+		sh lab/build-kernel.sh debug-patched && sh lab/build-kernel.sh linear; \
+	else rm -rf build/out-patched build/out-debug-patched build/out-linear; fi
 
 unit:
 	$(PYTHON) -m unittest discover -s lab/tests

@@ -11,6 +11,8 @@
 #   debug-base, debug-patched
 #            base or the series, the lab configuration plus the debug
 #            fragment (lab/kernel-debug.config: lockdep, KASAN, kmemleak...)
+#   linear   the series plus a lab fixture, lab/fixtures/linear-strtab.patch
+#            (never part of the series), the lab configuration
 # REV=<commit> builds another commit than the configuration's own;
 # OUTNAME=NAME puts it in $BUILD/out-NAME instead (e.g. a work branch).
 # All build from one checkout, $BUILD/linux-build, switched to the commit:
@@ -31,9 +33,11 @@ flock 9
 rev=series
 extra=
 llvm=
+fixture=
 case $variant in
 base) rev=base ;;
 patched | lint | perpatch) ;;
+linear) fixture=$here/fixtures/linear-strtab.patch ;;
 debug-base | debug-patched)
 	[ "$variant" = debug-patched ] || rev=base
 	extra=$(grep -E '^(CONFIG_|# CONFIG_.* is not set$)' "$here/kernel-debug.config") ;;
@@ -58,8 +62,15 @@ if [ ! -d "$src" ]; then
 	git -C "$SRC" worktree prune
 	git -C "$SRC" worktree add -q --detach "$src" "$rev"
 fi
+# A fixture is applied for its build alone, and reverted (also when an
+# interrupted build left it applied).
+git -C "$src" diff --quiet || git -C "$src" checkout -q -- .
 [ "$(git -C "$src" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse "$rev")" ] ||
 	git -C "$src" checkout -q --detach "$(git -C "$SRC" rev-parse "$rev")"
+if [ -n "$fixture" ]; then
+	trap 'git -C "$src" checkout -q -- .' EXIT
+	git -C "$src" apply "$fixture"
+fi
 out=$BUILD/out-${OUTNAME:-$variant}
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/smmu-kdump-lab}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_NOHASHDIR=1

@@ -16,7 +16,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 stamp="$BUILD/.deps-done"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DEPS_VERSION" ] && [ -x "$CRASH_ROOT/usr/bin/crash" ] &&
-	[ "$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null)" = "$QEMU_VERSION" ]; then
+	[ "$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null)" = "$QEMU_VERSION" ] &&
+	sh "$here/qemu-root.sh" --check; then
 	echo "deps: already installed"
 	exit 0
 fi
@@ -75,6 +76,10 @@ v=$(qemu-aarch64-static -cpu cortex-a72 -L "$CRASH_ROOT" "$CRASH_ROOT/usr/bin/cr
 	{ echo "deps: the arm64 crash does not run: $v" >&2; exit 1; }
 echo "deps: $(echo "$v" | grep -m1 .)"
 echo "deps: $(qemu-system-aarch64 --version | head -n 1)"
+
+# The newer QEMU (several SMMUs) in its own trixie root, build/qemu-root
+# (lab/qemu-root.sh, cached); the host's QEMU above stays the default.
+sh "$here/qemu-root.sh"
 
 echo "$DEPS_VERSION" >"$stamp"
 echo "deps: done"

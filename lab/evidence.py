@@ -143,13 +143,13 @@ def before_panic(system_log):
     return system_log if idx < 0 else system_log[:idx]
 
 
-def boot_mode(text):
+def boot_mode(text, smmu=protocol.SMMU):
     """Which firmware interface a kernel's log shows: 'acpi', 'dt' or None.
 
-    ACPI: the IORT table is listed and the SMMU is the platform device IORT
-    creates; DT: the SMMU is the device tree's node."""
-    acpi = "ACPI: IORT" in text and f"arm-smmu-v3 {protocol.SMMU_ACPI_NAME}" in text
-    dt = f"arm-smmu-v3 {protocol.SMMU_DT_NAME}" in text
+    ACPI: the IORT table is listed and the SMMU (a protocol.Smmu) is the
+    platform device IORT creates; DT: the SMMU is the device tree's node."""
+    acpi = "ACPI: IORT" in text and f"arm-smmu-v3 {smmu.acpi_name}" in text
+    dt = f"arm-smmu-v3 {smmu.dt_name}" in text
     if acpi and not dt:
         return "acpi"
     if dt and not acpi:
@@ -204,6 +204,25 @@ def selftest_results(capture_log):
     return (int(end.group(1)) if end else None), tests, notes
 
 
+def adoption_view(capture_log, smmu):
+    """The series' debugfs view of an SMMU (a protocol.Smmu) as the kselftest
+    printed it ("# DEVICE: key: value" lines): {key: value}; repeated keys
+    (deferred) keep the last."""
+    pat = re.compile(r"^# " + re.escape(smmu.dt_name if smmu.dt_name in capture_log
+                                          else smmu.acpi_name) + r": (\w+): (.*?)\r?$", re.M)
+    return {k: v for k, v in pat.findall(capture_log)}
+
+
+def id_list(text):
+    """A bitmap list as the kernel prints it ("1-3,7", or "none"): a set."""
+    out = set()
+    for part in ("" if text in (None, "none") else text).split(","):
+        if part:
+            lo, _, hi = part.partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 OUTCOME_LINES = {
     "reset": r"SMMU currently enabled! Resetting",
     "adopted": r"kdump: adopted the crashed kernel's[^\r\n]*",
@@ -222,11 +241,16 @@ STE_CFG = {0: "abort", 4: "bypass", 5: "s1", 6: "s2", 7: "nested"}
 
 # --- QEMU's SMMU trace ------------------------------------------------------
 
-TRACE = re.compile(r"(?:\d+@[\d.]+:)?(smmuv3_\w+) (.*)")
+# A trace line: QEMU 10 prefixes "PID@SECONDS:", QEMU 11 an ISO-8601 time.
+TRACE = re.compile(r"(?:\d+@[\d.]+:|[\d:T.-]+Z )?(smmuv3_\w+|smmu_iotlb_lookup_\w+) (.*)")
 # QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
 NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
 CLASSES = ("old", "new", "untranslated", "ste_bypass", "in_capture_mem", "aborted",
            "crashed_faults", "gbpa_abort")
+# What a translation did once the capture kernel had cleared SMMUEN last.
+TEARDOWN_CLASSES = {"smmuv3_translate_disable": "untranslated",
+                    "smmuv3_translate_bypass": "untranslated",
+                    "smmuv3_translate_abort": "aborted"}
 
 
 def trace_dma(lines, region):
@@ -244,16 +268,29 @@ def trace_dma(lines, region):
     translation fault, which QEMU logs as a guest error), "crashed_faults"
     the aborts before the capture kernel's driver started; "gbpa_abort", the
     untranslated ones after the capture kernel set GBPA.ABORT.
-    Also: the capture kernel's first reads of GERROR and GERRORN."""
-    last_marker = max((i for i, ln in enumerate(lines)
-                       if "smmuv3_read_mmio" in ln
-                       and f"addr: {protocol.SMMU_AIDR:#x} " in ln), default=None)
-    if last_marker is None:
+    /init's second SMMU_AIDR read, if any, marks the dump saved: "saved_dma"
+    is each device's DMA from it to the teardown at the capture kernel's
+    reboot.
+    Also: the capture kernel's first reads of SMMU_IDR0, GERROR and GERRORN;
+    per device and window the VMIDs that tagged its translations (where the
+    trace has the IOTLB lookups: the lookup of a translation's IOVA just
+    before it); and its
+    last teardown ("teardown", None if SMMUEN was set last): where it cleared
+    SMMUEN, whether the last GBPA write before had set GBPA.ABORT, and what
+    each DMA after it did."""
+    markers = [i for i, ln in enumerate(lines)
+               if "smmuv3_read_mmio" in ln and f"addr: {protocol.SMMU_AIDR:#x} " in ln]
+    if not markers:
         return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
+    last_marker = markers[0]
+    saved = markers[1] if len(markers) > 1 else None
+    saved_dma = {}
     strtab = crashed_strtab = None
-    capture_started = gbpa_abort = False
+    capture_started = gbpa_abort = gbpa_abort_set = False
     capture_writes = 0
-    taken, counts, gerror = set(), {}, {}
+    teardown = None
+    taken, counts, gerror, vmids = set(), {}, {}, {}
+    lookup = None
 
     def bump(sid, cls):
         if cls == "aborted" and not capture_started:
@@ -280,8 +317,13 @@ def trace_dma(lines, region):
                 strtab = val if size == 8 else (((strtab or 0) >> 32) << 32) | val
             elif addr == protocol.SMMU_STRTAB_BASE + 4:
                 strtab = ((strtab or 0) & 0xFFFFFFFF) | (val << 32)
-            elif addr == protocol.SMMU_GBPA and capture_started and val & protocol.GBPA_ABORT:
-                gbpa_abort = True
+            elif addr == protocol.SMMU_GBPA:
+                gbpa_abort_set = bool(val & protocol.GBPA_ABORT)
+                gbpa_abort |= capture_started and gbpa_abort_set
+            elif addr == protocol.SMMU_CR0 and capture_started:
+                teardown = None if val & protocol.CR0_SMMUEN else {
+                    "line": i + 1, "gbpa_abort": gbpa_abort_set,
+                    "untranslated": 0, "aborted": 0, "translated": 0}
             capture_writes += capture_started
             continue
         if ev == "smmuv3_read_mmio" and i > last_marker:
@@ -289,6 +331,7 @@ def trace_dma(lines, region):
             addr = int(a.group(1), 16)
             if addr == protocol.SMMU_IDR0:
                 capture_started = True
+                gerror.setdefault(addr, int(a.group(2), 16))
             elif capture_started and addr in (protocol.SMMU_GERROR, protocol.SMMU_GERROR + 4):
                 gerror.setdefault(addr, int(a.group(2), 16))
         if i < last_marker:
@@ -296,9 +339,24 @@ def trace_dma(lines, region):
         if ev == "smmuv3_cmdq_cfgi_ste":
             taken.add(int(re.search(r"0x([0-9a-f]+)", rest).group(1), 16))
             continue
+        if ev.startswith("smmu_iotlb_lookup_"):
+            a = re.search(r"vmid=(-?\d+) addr=0x([0-9a-f]+)", rest)
+            lookup = (int(a.group(2), 16), int(a.group(1)))
+            continue
         if not ev.startswith("smmuv3_translate_"):
             continue
         sid = int(re.search(r"sid=0x([0-9a-f]+)", rest).group(1), 16)
+        if ev == "smmuv3_translate_success" and lookup:
+            iova = int(re.search(r"iova=0x([0-9a-f]+)", rest).group(1), 16)
+            if lookup[0] == iova:
+                vmids.setdefault(sid, {"capture": set(), "after": set()})[
+                    "after" if sid in taken else "capture"].add(lookup[1])
+            lookup = None
+        if teardown is not None:
+            teardown[TEARDOWN_CLASSES.get(ev, "translated")] += 1
+        elif saved is not None and i > saved:
+            d = saved_dma.setdefault(sid, {"untranslated": 0, "aborted": 0, "translated": 0})
+            d[TEARDOWN_CLASSES.get(ev, "translated")] += 1
         if ev == "smmuv3_translate_success":
             bump(sid, "old" if strtab == crashed_strtab else "new")
         elif ev in ("smmuv3_translate_disable", "smmuv3_translate_bypass"):
@@ -311,7 +369,9 @@ def trace_dma(lines, region):
         elif ev == "smmuv3_translate_abort":
             bump(sid, "aborted")
     return {"counts": counts, "taken": taken, "capture_writes": capture_writes,
-            "region": region, "gerror": gerror}
+            "region": region, "gerror": gerror, "teardown": teardown, "vmids": vmids,
+            "idr0": gerror.pop(protocol.SMMU_IDR0, None), "saved_marker": saved is not None,
+            "saved_dma": saved_dma}
 
 
 def dma_summary(td, sid, window="capture"):

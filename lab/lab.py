@@ -43,7 +43,8 @@ def boot_scenario(run, with_crash=True):
     sc = SCENARIOS[run.scenario]
     image_initrd, facts = initrd.GUESTS[run.guest](run)
     log(f"run {run.name}: {sc.what}")
-    boot = qemu.boot(run, image_initrd, qemu.kernel_params(run, sc), log=log, facts=facts)
+    boot = qemu.boot(run, image_initrd, qemu.kernel_params(run, sc), log=log, facts=facts,
+                     sender=sc.sender)
     if boot["reason"]:
         log(f"  FAILED at {boot['reached']}: {boot['reason']}; serial tail:")
         tail = evidence.read_text(run.path("serial")).splitlines()[-25:]
@@ -85,7 +86,10 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
                 for v in [v for v in variants if v in built]:
                     if select and not select(name, v, config):
                         continue
-                    run = runs.Run(v, mode, name, config=config)
+                    if sc.kernel and (v != "patched" or config != "lab"):
+                        continue
+                    run = runs.Run(v, mode, name, config=config, machine=sc.machine,
+                                   out=sc.kernel)
                     checks, ev = boot_scenario(run, with_crash=(name == "main"))
                     rows.append(report.Row(name, v, mode, checks,
                                            verify.observed_outcome(ev), config))
@@ -93,7 +97,8 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
             for v in [x for x in variants if x != "base"]:
                 good = 0
                 for i in range(sc.repeat):
-                    checks, _ = boot_scenario(runs.Run(v, "dt", name), with_crash=False)
+                    checks, _ = boot_scenario(runs.Run(v, "dt", name, machine=sc.machine),
+                                              with_crash=False)
                     good += all(c.ok for c in checks)
                     log(f"  repeat {i + 1}/{sc.repeat}: "
                         f"{'green' if all(c.ok for c in checks) else 'RED'}")
@@ -134,7 +139,9 @@ def lab_tests():
 
 
 def cmd_run(a):
-    run = runs.Run(a.variant, a.mode, a.scenario, config=a.config, out=a.out)
+    sc = SCENARIOS[a.scenario]
+    run = runs.Run(a.variant, a.mode, a.scenario, config=a.config,
+                   out=a.out or sc.kernel, machine=a.machine or sc.machine)
     checks, _ = boot_scenario(run, not a.no_crash)
     p, f = report.report(f"{a.variant}/{a.mode}/{a.scenario}", checks)
     print(f"{p} passed, {f} failed")
@@ -225,6 +232,8 @@ def main():
     r.add_argument("--no-crash", action="store_true", help="skip the crash check (d)")
     r.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")
     r.add_argument("--config", default=runs.CONFIGS[0], choices=runs.CONFIGS)
+    r.add_argument("--machine", choices=sorted(qemu.MACHINES),
+                   help="another QEMU machine than the scenario's")
     k = sub.add_parser("kunit")
     k.add_argument("variant", choices=runs.VARIANTS)
     k.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")

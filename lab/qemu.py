@@ -6,6 +6,7 @@ kernel, panics with DMA in flight and, in the capture kernel, saves
 buffers busy. Each stage has its own timeout: a hung guest is killed and the
 run is reported as failed at that stage.
 """
+import collections
 import json
 import os
 import socket
@@ -14,6 +15,7 @@ import threading
 import time
 
 import protocol
+import runs
 
 QEMU = "qemu-system-aarch64"
 FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
@@ -30,18 +32,33 @@ MODES = {
     "dt": ([], ""),
     "acpi": (["-bios", FIRMWARE], "acpi=force"),
 }
-# QEMU machines: the -machine argument and what else they need.
+# QEMU machines: the QEMU that runs it, its arguments, and trace events
+# beside TRACE_EVENTS. "smmuv3": the host's QEMU (10.0), whose virt machine
+# gives its SMMU both stages ("nested": Linux's DMA domains are stage-1, and
+# their STEs carry S2VMID 0). "smmuv3-s2": QEMU 11 of the lab's trixie root
+# (lab/qemu-root.sh), an SMMU created on pcie.0 with stage 2 only, so that
+# Linux's DMA domains are stage-2 and the crashed kernel's STEs carry VMIDs;
+# its trace adds the IOTLB lookups, whose VMID tags show whose tables
+# translated. Each machine's SMMU is in protocol.SMMUS.
+QEMU_ROOT = os.path.join(runs.BUILD, "qemu-root", "run-qemu")
+Machine = collections.namedtuple("Machine", "qemu args trace")
 MACHINES = {
-    "smmuv3": ["-machine", "virt,gic-version=3,iommu=smmuv3"],
+    "smmuv3": Machine(QEMU, ["-machine", "virt,gic-version=3,iommu=smmuv3"], []),
+    "smmuv3-s2": Machine(QEMU_ROOT, ["-machine", "virt,gic-version=3",
+                                     "-device", "arm-smmuv3,primary-bus=pcie.0,stage=2"],
+                         ["smmu_iotlb_lookup_hit", "smmu_iotlb_lookup_miss"]),
 }
 
 TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_read_mmio", "smmuv3_write_mmio", "smmuv3_cmdq_cfgi_ste"]
 
-# Frames per second, per kernel configuration: slow enough that the 1024
-# receive buffers the crashed kernel posted outlast the capture kernel's
-# takeover (about 0.7 s on the lab kernel, 4 s on the debug one), so that
-# DMA is in flight when the capture kernel takes the SMMU over.
-SENDER_RATES = {"lab": 400, "debug": 100}
+# Frames per second, per kernel configuration and for how long the 1024
+# receive buffers the crashed kernel posted must last: "takeover", slow
+# enough that they outlast the capture kernel's takeover of the SMMU (about
+# 0.7 s on the lab kernel, 4 s on the debug one), so that DMA is in flight
+# then; "reboot", until the capture kernel reboots after saving the dump
+# (about 20 s on the lab kernel, 90 s on the debug one).
+SENDER_RATES = {"takeover": {"lab": 400, "debug": 100},
+                "reboot": {"lab": 10, "debug": 3}}
 SENDER_MAX_SECONDS = 900
 
 
@@ -74,9 +91,9 @@ class Sender(threading.Thread):
                 self.stop.wait(1.0 / self.rate)
 
 
-def version():
-    """QEMU's version line."""
-    r = subprocess.run([QEMU, "--version"], capture_output=True, text=True)
+def version(qemu=QEMU):
+    """A QEMU's version line."""
+    r = subprocess.run([qemu, "--version"], capture_output=True, text=True)
     return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else "unknown"
 
 
@@ -85,8 +102,9 @@ def command(run, initrd, append):
     the NIC listens on."""
     nic_local, nic_peer = free_udp_port(), free_udp_port()
     mode_args, mode_params = MODES[run.mode]
+    machine = MACHINES[run.machine]
     args = [
-        QEMU, *MACHINES[run.machine],
+        machine.qemu, *machine.args,
         "-cpu", "max,pauth-impdef=on", "-smp", str(SMP), "-m", str(MEMORY_MB),
         "-nographic", "-no-reboot", "-nic", "none",
         "-kernel", run.image, "-initrd", initrd,
@@ -99,7 +117,7 @@ def command(run, initrd, append):
         "-D", run.path("qemu_log"), "-d", "guest_errors", "-msg", "timestamp=on",
         *mode_args,
     ]
-    for ev in TRACE_EVENTS:
+    for ev in TRACE_EVENTS + machine.trace:
         args += ["-trace", ev]
     cmdline = " ".join(x for x in (f"console=ttyAMA0 crashkernel={CRASHKERNEL}", mode_params,
                                    append) if x)
@@ -111,10 +129,12 @@ def kernel_params(run, scenario):
     """The system kernel's parameters for a kdump run of a scenario."""
     mode_params = MODES[run.mode][1]
     capture = " ".join(x for x in (mode_params, scenario.capture) if x)
-    return " ".join(x for x in (scenario.system, protocol.guest_params(capture)) if x)
+    return " ".join(x for x in (scenario.system, protocol.guest_params(capture, run.machine))
+                    if x)
 
 
-def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=None):
+def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=None,
+         sender="takeover"):
     """Boot a run to the end: its folder gets serial.log, qemu.log, qemu.cmd,
     the dump disk, and boot.json (stage reached, reason or None, seconds,
     QEMU's version, frames sent, and the caller's facts about the guest).
@@ -128,7 +148,7 @@ def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=Non
     with open(run.path("qemu_cmd"), "w") as f:
         f.write(" ".join(args) + "\n")
 
-    sender = Sender(nic_port, SENDER_RATES[run.config])
+    sender = Sender(nic_port, SENDER_RATES[sender][run.config])
     serial = open(run.path("serial"), "wb")
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -174,8 +194,8 @@ def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=Non
         t.join(timeout=5)
         serial.close()
     record = {"reached": reached, "reason": reason, "seconds": time.monotonic() - t0,
-              "qemu": version(), "frames_sent": sender.sent, "sender_rate": sender.rate,
-              **(facts or {})}
+              "qemu": version(MACHINES[run.machine].qemu), "frames_sent": sender.sent,
+              "sender_rate": sender.rate, **(facts or {})}
     with open(run.path("boot"), "w") as f:
         json.dump(record, f, indent=1, sort_keys=True)
     return record

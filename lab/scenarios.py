@@ -8,7 +8,7 @@ kernel must then show.
 """
 import dataclasses
 
-from protocol import NIC_SID
+from protocol import NIC_PCI_ID, NIC_SID
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,13 +31,27 @@ class Scenario:
     #   "off"       the SMMU was off at the panic and the capture kernel
     #               enabled it (nothing to judge of the DMA)
     dma: dict
+    # A regex the refusal's reason ("fallback"), or the adoption line
+    # ("adopted"), must match.
     reason: str = None
     # Capture kernel parameters, beside the lab's own.
     capture: str = ""
     modes: tuple = ("dt",)
+    machine: str = "smmuv3"      # a machine of lab/qemu.py
     repeat: int = 0              # consecutive runs of it in `make faults`
     gerror: bool = False         # a global error latched at the panic must be acknowledged
     selftest_pass: tuple = ()    # kselftest cases that must pass on patched, not skip
+    # How long the NIC's DMA into the crashed kernel's buffers must last
+    # (lab/qemu.py SENDER_RATES): "takeover", or "reboot", where the
+    # capture kernel's reboot must find it in flight and abort it.
+    sender: str = "takeover"
+    # A fixture kernel (build/out-KERNEL: the series plus a lab-only patch of
+    # lab/fixtures/, lab/build-kernel.sh) booted as both kernels in place of
+    # patched's; such a scenario runs on patched alone.
+    kernel: str = None
+    # Stage 2 on patched: the VMIDs tagging the NIC's DMA are the reserved
+    # ones up to its takeover, a new one after (needs the IOTLB trace).
+    vmids: bool = False
 
 
 MAIN = "lab.settle=2"
@@ -46,6 +60,8 @@ GRANTED = {"base": "granted", "patched": "granted"}
 # The refusal of a table address by the crash-dump core's check
 NOT_OLD_RAM = r"is not the crashed kernel's RAM"
 NIC_IDS = rf"cannot reserve the IDs of SID {NIC_SID}'s STE"
+# The lab fixture that makes the system kernel write a linear stream table.
+LINEAR = "arm_smmu_v3.lab_sid_bits=8"
 
 
 def fault(what, mutation, reason):
@@ -65,9 +81,23 @@ SCENARIOS = {
     "two_devices": adopted("clean panic on CPU 1, the NIC receiving and the disk reading",
                            "lab.disk_reader=1 lab.panic_cpu=1"),
     "nic_no_driver": adopted("clean panic, the capture kernel without the NIC's driver "
-                             "(its attach stays deferred)",
+                             "(its attach stays deferred; virtio-pci resets the device)",
                              capture="initcall_blacklist=virtio_net_driver_init",
                              selftest_pass=("smmu_view.deferred_streams",)),
+    "stage2": adopted("clean panic on an SMMU with stage 2 only (QEMU 11): stage-2 DMA "
+                      "domains, their VMIDs reserved and replaced at the first attach",
+                      machine="smmuv3-s2", vmids=True, reason=r" [1-9]\d* VMIDs reserved"),
+    "nic_unclaimed": adopted("clean panic, the capture kernel leaves the NIC to pci-stub "
+                             "(never reset: its DMA into the crashed kernel's buffers runs "
+                             "until the reboot aborts it)",
+                             capture=f"pci-stub.ids={NIC_PCI_ID}",
+                             selftest_pass=("smmu_view.deferred_streams",), sender="reboot"),
+    "linear_table": adopted("a linear stream table (the system kernel's SMMU capped to 8 "
+                            "StreamID bits by a lab fixture)", LINEAR, kernel="linear",
+                            reason=r"linear stream table at 0x[0-9a-f]+: 256 STEs"),
+    "linear_ste_cfg": Scenario("a linear stream table, the NIC's STE with the reserved "
+                               "Config 0b010", f"{MAIN} {LINEAR} lab.mutate=ste_cfg:2",
+                               FALLBACK, GRANTED, reason=NIC_IDS, kernel="linear"),
     "l1_span": fault("L1 descriptor span 3 (not 0 or SPLIT+1)", "l1_span:3",
                      r"bad L1 descriptor 0 "),
     "l2ptr_zero": fault("L2 pointer 0", "l1_l2ptr:0", r"bad L1 descriptor 0 "),
@@ -110,6 +140,8 @@ def in_check(name, variant, config):
     base."""
     if variant == "base":
         return name == "main"
+    if SCENARIOS[name].kernel and config != "lab":
+        return False
     return config != "debug" or name == "main" or \
         SCENARIOS[name].log_outcome["patched"] == "fallback"
 

@@ -18,7 +18,7 @@ import tempfile
 import protocol
 from verify import Check
 
-SMMU = protocol.SMMU_DT_NAME
+SMMU = protocol.SMMU.dt_name
 NIC = f"0000:00:{protocol.NIC_SLOT:02x}.0"
 # A view as a patched capture kernel printed it (lab run nic_no_driver),
 # with the NIC's attach deferred.

@@ -7,6 +7,8 @@
 (e) what each DMA device's transactions did from the panic
     to the capture kernel's takeover                       (qemu.log)
 (f) no DMA access the crashed kernel had not granted       (qemu.log, serial.log)
+(g) the capture kernel's reboot tore the SMMU down with
+    GBPA.ABORT before SMMUEN was cleared                    (serial.log, qemu.log)
 plus clean kernel logs (and no kmemleak leak on the debug configuration), the
 expected outcome line, the boot mode, the
 kselftest's KTAP and, where a scenario asks, the global error acknowledged.
@@ -16,8 +18,8 @@ import collections
 import re
 
 import protocol
-from evidence import CLASSES, before_panic, boot_mode, dma_summary, kernel_problems, \
-    kunit_results, lab_lines, outcome_lines, selftest_results
+from evidence import CLASSES, adoption_view, before_panic, boot_mode, dma_summary, id_list, \
+    kernel_problems, kunit_results, lab_lines, outcome_lines, selftest_results
 
 Check = collections.namedtuple("Check", "name ok detail")
 
@@ -147,7 +149,8 @@ def check_outcome(ev, outcome, reason=None):
     said = "; ".join(m.group(0)[:220] for m in seen.values() if m) or "no SMMU reset or adoption line"
     want = {
         "reset": seen["reset"] and not seen["adopted"],
-        "adopted": seen["adopted"] and not seen["reset"] and not seen["refused"],
+        "adopted": seen["adopted"] and not seen["reset"] and not seen["refused"]
+        and (reason is None or re.search(reason, seen["adopted"].group(0))),
         "fallback": seen["refused"] and seen["reset"] and not seen["adopted"]
         and (reason is None or re.search(reason, seen["refused"].group(1))),
         "optout": seen["optout"] and seen["reset"] and not seen["adopted"],
@@ -174,7 +177,8 @@ def observed_outcome(ev):
 
 
 def check_boot_mode(ev, mode):
-    got = (boot_mode(ev.system_log), boot_mode(ev.capture_log))
+    smmu = protocol.SMMUS[ev.run.machine]
+    got = (boot_mode(ev.system_log, smmu), boot_mode(ev.capture_log, smmu))
     return (got == (mode, mode),
             f"system kernel by {got[0] or 'unknown'}, capture kernel by {got[1] or 'unknown'}")
 
@@ -317,13 +321,82 @@ def check_granted(ev):
     return True, f"only what the crashed kernel granted ({grants})"
 
 
+def check_stages(ev):
+    """The SMMU implements the stages its machine promises (the capture
+    kernel's first read of SMMU_IDR0)."""
+    smmu, idr0 = protocol.SMMUS[ev.run.machine], ev.trace.get("idr0")
+    if idr0 is None:
+        return False, ev.trace.get("error", "no SMMU_IDR0 read by the capture kernel")
+    got = (bool(idr0 & protocol.IDR0_S1P), bool(idr0 & protocol.IDR0_S2P))
+    name = {(True, True): "stages 1 and 2", (True, False): "stage 1 only",
+            (False, True): "stage 2 only", (False, False): "no stage"}
+    return got == (smmu.s1, smmu.s2), (f"SMMU_IDR0 {idr0:#x}: {name[got]}"
+                                       + ("" if got == (smmu.s1, smmu.s2) else
+                                          f", the machine promises {name[smmu.s1, smmu.s2]}"))
+
+
+def check_vmids(ev):
+    """Stage 2: the NIC's DMA up to its takeover was tagged with VMIDs the
+    capture kernel reserved (its debugfs view, as the kselftest printed it),
+    and after its first attach with a VMID it had not reserved (QEMU's IOTLB
+    lookups)."""
+    view = adoption_view(ev.capture_log, protocol.SMMUS[ev.run.machine])
+    if "vmids_reserved_list" not in view:
+        return False, "no vmids_reserved_list in the adoption view"
+    reserved = id_list(view["vmids_reserved_list"])
+    tags = ev.trace.get("vmids", {}).get(protocol.NIC_SID, {"capture": set(), "after": set()})
+    old, new = tags["capture"], tags["after"]
+    detail = (f"reserved {sorted(reserved)}; the NIC's DMA tagged {sorted(old)} up to its "
+              f"takeover, {sorted(new)} after")
+    return bool(reserved and old and new and old <= reserved and not new & reserved), detail
+
+
+RESTART = re.compile(r"LAB: reboot=1\s*\n(?:.*\n)*?.*reboot: Restarting system")
+
+
+def check_shutdown(ev, sender):
+    """After the dump the capture kernel reboots, as distributions' kdump
+    tooling does: the kernel's restart path ran (the serial log), and it
+    tore the SMMU down last with GBPA.ABORT in effect when SMMUEN was
+    cleared, so that no DMA passed untranslated from the dump saved (/init's
+    second marker) on (QEMU's trace). Where the scenario keeps the NIC's DMA
+    running until the reboot (a device no driver quiesced), the NIC must
+    have been translated after the dump was saved. (QEMU resets the machine
+    right after the teardown: DMA after it is seen only if it comes within
+    microseconds; any that does must be aborted.)"""
+    if not RESTART.search(ev.capture_log):
+        return False, "no \"reboot: Restarting system\" after /init's reboot"
+    td = ev.trace
+    if "error" in td:
+        return False, td["error"]
+    if not td["saved_marker"]:
+        return False, "no dump-saved marker (the second SMMU_AIDR read) in the trace"
+    down = td.get("teardown")
+    if down is None:
+        return False, "SMMUEN was still set when the capture kernel rebooted"
+    before = {k: sum(d[k] for d in td["saved_dma"].values())
+              for k in ("translated", "untranslated", "aborted")}
+    nic = td["saved_dma"].get(protocol.NIC_SID, {}).get("translated", 0)
+    detail = (f"from the dump saved to the teardown {before['translated']} DMA translated "
+              f"({nic} of the NIC), {before['untranslated']} untranslated, "
+              f"{before['aborted']} aborted; SMMUEN cleared at trace line {down['line']} "
+              + ("after GBPA.ABORT was set" if down["gbpa_abort"] else "with GBPA.ABORT clear")
+              + f", after it {down['translated'] + down['untranslated']} DMA passed, "
+              f"{down['aborted']} aborted")
+    if sender == "reboot" and not nic:
+        return False, "no NIC DMA in flight after the dump was saved to judge; " + detail
+    ok = down["gbpa_abort"] and not before["untranslated"] and \
+        not down["untranslated"] and not down["translated"]
+    return ok, detail
+
+
 def run_checks(ev, scenario, with_crash=True):
     """Every check of one kdump run (ev: its Evidence, scenario: its
     scenarios.Scenario) as a list of Check."""
     variant, mode = ev.run.variant, ev.run.mode
     boot = ev.boot
     res = [Check("run", not boot.get("reason") and bool(boot),
-                 boot.get("reason") or ("system, panic, capture, poweroff" if boot else
+                 boot.get("reason") or (", ".join(protocol.KDUMP_STAGES) if boot else
                                         "no boot record"))]
     res.append(Check("(a) capture", *check_capture(ev)))
     res.append(Check("(b) vmcore", *check_vmcore(ev)))
@@ -350,6 +423,10 @@ def run_checks(ev, scenario, with_crash=True):
         return res
     res.append(Check("(e) NIC DMA", *check_dma(ev, dma, log_outcome)))
     res.append(Check("(f) no new DMA access", *check_granted(ev)))
+    res.append(Check("(g) shutdown", *check_shutdown(ev, scenario.sender)))
+    res.append(Check("SMMU stages", *check_stages(ev)))
+    if scenario.vmids and variant == "patched":
+        res.append(Check("stage-2 VMIDs", *check_vmids(ev)))
     return res
 
 

@@ -718,6 +718,8 @@ static void capture_stage(void)
 	print_smmu("capture");
 	smmu_log();
 	save_vmcore();
+	/* The dump-saved marker in QEMU's trace: the second SMMU_AIDR read */
+	(void)rd32(SMMU_AIDR);
 	run_selftest();
 	kmemleak_report();
 }
@@ -729,10 +731,20 @@ int main(void)
 		die("read /proc/cmdline");
 	if (!strcmp(param("stage", ""), "kunit"))
 		say("stage=kunit");	/* KUnit ran before init: done */
-	else if (access("/proc/vmcore", R_OK) == 0)
+	else if (access("/proc/vmcore", R_OK) == 0) {
 		capture_stage();
-	else
+		/*
+		 * As distributions' kdump tooling does once the dump is saved:
+		 * reboot, through the kernel's restart path (device shutdown,
+		 * the SMMU's among them). QEMU runs with -no-reboot: it exits.
+		 */
+		say("reboot=1");
+		sync();
+		reboot(RB_AUTOBOOT);
+		die("reboot");
+	} else {
 		system_stage();
+	}
 	say("poweroff=1");
 	sync();
 	reboot(RB_POWER_OFF);

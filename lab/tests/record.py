@@ -24,6 +24,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import evidence  # noqa: E402
+import qemu  # noqa: E402
 import runs  # noqa: E402
 import test_verify  # noqa: E402
 
@@ -31,18 +32,26 @@ DATA = test_verify.DATA
 FILES = ("serial", "boot", "evidence", "vmcore_dmesg", "crash")
 
 
-def cut_trace(lines):
-    """Before the panic marker, only register writes matter (the stream
-    table's base); after it, a device's DMA once the capture kernel took it
-    over (its first CFGI_STE) is counted under "after", which no check reads."""
+def cut_trace(lines, after_per_sid=64):
+    """Before the panic marker (the first SMMU_AIDR read), only register
+    writes matter (the stream table's base); after it, a device's DMA once
+    the capture kernel took it over (its first CFGI_STE) is counted under
+    "after", whose classes no check reads: its first few translations are
+    kept (the VMIDs they were tagged with are read), and all from the
+    dump-saved marker (the second read) on. An IOTLB lookup is kept with
+    the translation it precedes."""
     marks = [i for i, ln in enumerate(lines)
              if "smmuv3_read_mmio" in ln and "addr: 0x1c " in ln]
-    last = marks[-1] if marks else len(lines)
-    keep, taken = [], set()
+    first = marks[0] if marks else len(lines)
+    saved = marks[1] if len(marks) > 1 else len(lines)
+    keep, taken, after, lookup = [], set(), {}, None
     for i, ln in enumerate(lines):
-        if i < last:
+        if i < first:
             if "smmuv3_write_mmio" in ln:
                 keep.append(ln)
+            continue
+        if "smmu_iotlb_lookup_" in ln:
+            lookup = ln
             continue
         m = re.search(r"smmuv3_cmdq_cfgi_ste.*?0x([0-9a-f]+)", ln)
         if m:
@@ -51,18 +60,33 @@ def cut_trace(lines):
         sid = int(m.group(1), 16) if m else None
         m = re.search(r"smmuv3-iommu-memory-region-(\d+)-\d+ .*translation failed", ln)
         sid = int(m.group(1)) if m else sid
-        if sid is None or sid not in taken:
-            keep.append(ln)
+        if sid in taken and i < saved:
+            after[sid] = after.get(sid, 0) + 1
+            if after[sid] > after_per_sid:
+                lookup = None
+                continue
+        if lookup and sid is not None:
+            keep.append(lookup)
+        lookup = None
+        keep.append(ln)
     return keep
 
 
 def parse_name(name):
-    """[config-]variant-mode-scenario of a run folder (other axes default)."""
+    """[machine-][config-]variant-mode-scenario of a run folder (other axes
+    default); a fixture kernel's runs (its name in place of the variant)
+    are patched's."""
     coords = {}
+    for machine in sorted(qemu.MACHINES, key=len, reverse=True):
+        if machine != "smmuv3" and name.startswith(machine + "-"):
+            coords["machine"], name = machine, name[len(machine) + 1:]
+            break
     first = name.split("-", 1)[0]
     if first in runs.CONFIGS[1:]:
         coords["config"], name = first, name.split("-", 1)[1]
     variant, mode, scenario = name.split("-", 2)
+    if variant not in runs.VARIANTS:
+        coords["out"], variant = variant, "patched"
     return {**coords, "variant": variant, "mode": mode, "scenario": scenario}
 
 

@@ -67,10 +67,52 @@ class TraceDma(unittest.TestCase):
         c = evidence.dma_summary(td, NIC)
         self.assertEqual((c["crashed_faults"], c["aborted"]), (2, 1))
 
-    def test_last_marker_counts(self):
-        td = self.classify([MARKER, tr("disable"), MARKER, tr("success")])
+    def test_dma_before_the_panic_marker_ignored(self):
+        td = self.classify([tr("disable"), MARKER, tr("success")])
         c = evidence.dma_summary(td, NIC)
         self.assertEqual((c["untranslated"], c["old"]), (0, 1))
+
+    def test_dump_saved_window_and_teardown(self):
+        # The second marker is the dump saved; the capture kernel's last
+        # clear of SMMUEN the teardown, with GBPA as its last write left it.
+        td = self.classify([MARKER, START, wr(protocol.SMMU_GBPA, protocol.GBPA_ABORT, 4),
+                            wr(protocol.SMMU_CR0, 0, 4), wr(protocol.SMMU_CR0, 1, 4),
+                            tr("success"), MARKER, tr("success"), tr("disable", sid=0x10),
+                            wr(protocol.SMMU_CR0, 0, 4), tr("abort")])
+        self.assertTrue(td["saved_marker"])
+        self.assertEqual(td["saved_dma"], {
+            NIC: {"translated": 1, "untranslated": 0, "aborted": 0},
+            0x10: {"translated": 0, "untranslated": 1, "aborted": 0}})
+        self.assertEqual(td["teardown"], {"line": 10, "gbpa_abort": True, "untranslated": 0,
+                                          "aborted": 1, "translated": 0})
+        # SMMUEN set again last: no teardown; GBPA cleared before it: no abort.
+        td = self.classify([MARKER, START, wr(protocol.SMMU_CR0, 0, 4),
+                            wr(protocol.SMMU_CR0, 1, 4)])
+        self.assertIsNone(td["teardown"])
+        td = self.classify([MARKER, START, wr(protocol.SMMU_GBPA, protocol.GBPA_ABORT, 4),
+                            wr(protocol.SMMU_GBPA, 0, 4), wr(protocol.SMMU_CR0, 0, 4)])
+        self.assertFalse(td["teardown"]["gbpa_abort"])
+
+    def test_vmids_and_idr0_of_qemu_11(self):
+        # QEMU 11's trace lines start with an ISO-8601 time; an IOTLB lookup
+        # of a translation's IOVA just before it gives its VMID.
+        def t11(line):
+            return "2026-12-02T04:40:19.553896Z " + line.split(":", 1)[1]
+
+        def lookup(vmid, iova):
+            return t11(f"1@1.0:smmu_iotlb_lookup_hit IOTLB cache HIT asid=-1 vmid={vmid} "
+                       f"addr={iova:#x} hit=1 miss=1 hit rate=50\n")
+
+        def ok(iova, sid=NIC):
+            return t11(f"1@1.0:smmuv3_translate_success smmuv3-iommu-memory-region-8-1 "
+                       f"sid={sid:#x} iova={iova:#x} translated=0x1 perm=0x3 stage=2\n")
+        td = self.classify([t11(MARKER), t11(rd(protocol.SMMU_IDR0, 0xd441019)),
+                            lookup(1, 0x1000), ok(0x1000), lookup(5, 0x2000), ok(0x3000),
+                            t11(f"1@1.0:smmuv3_cmdq_cfgi_ste sid=0x{NIC:x}\n"),
+                            lookup(3, 0x1000), ok(0x1000)])
+        self.assertEqual(td["idr0"], 0xd441019)
+        self.assertEqual(td["vmids"], {NIC: {"capture": {1}, "after": {3}}})
+        self.assertEqual(evidence.dma_summary(td, NIC)["old"], 2)
 
     def test_gerror_first_reads_after_the_capture_start(self):
         td = self.classify([MARKER, rd(protocol.SMMU_GERROR, 9), START,
@@ -80,15 +122,25 @@ class TraceDma(unittest.TestCase):
 
 
 class Logs(unittest.TestCase):
+    def test_adoption_view_and_id_lists(self):
+        log = (f"# {protocol.SMMU.dt_name}: vmids_reserved_list: 1-3,7\n"
+               f"# other.smmuv3: vmids_reserved_list: 9\n"
+               f"# {protocol.SMMU.dt_name}: asids_reserved_list: none\r\n")
+        view = evidence.adoption_view(log, protocol.SMMU)
+        self.assertEqual(view, {"vmids_reserved_list": "1-3,7", "asids_reserved_list": "none"})
+        self.assertEqual(evidence.id_list(view["vmids_reserved_list"]), {1, 2, 3, 7})
+        self.assertEqual(evidence.id_list("none"), set())
+        self.assertEqual(evidence.adoption_view("", protocol.SMMU), {})
+
     def test_boot_mode(self):
-        dt = f"arm-smmu-v3 {protocol.SMMU_DT_NAME}: probing"
-        acpi = f"ACPI: IORT 0x...\narm-smmu-v3 {protocol.SMMU_ACPI_NAME}: probing"
+        dt = f"arm-smmu-v3 {protocol.SMMU.dt_name}: probing"
+        acpi = f"ACPI: IORT 0x...\narm-smmu-v3 {protocol.SMMU.acpi_name}: probing"
         self.assertEqual(evidence.boot_mode(dt), "dt")
         self.assertEqual(evidence.boot_mode(acpi), "acpi")
         self.assertIsNone(evidence.boot_mode(dt + "\n" + acpi))
         self.assertIsNone(evidence.boot_mode("nothing"))
         # The SMMU by IORT without the table listed is not an ACPI boot.
-        self.assertIsNone(evidence.boot_mode(f"arm-smmu-v3 {protocol.SMMU_ACPI_NAME}: x"))
+        self.assertIsNone(evidence.boot_mode(f"arm-smmu-v3 {protocol.SMMU.acpi_name}: x"))
 
     def test_kernel_problems(self):
         for bad in ("Internal error: synchronous external abort: 0000000096000010",

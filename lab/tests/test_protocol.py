@@ -42,8 +42,16 @@ class Contract(unittest.TestCase):
 
     def test_no_machine_fact_in_init(self):
         src = init_source()
-        self.assertNotIn(f"{protocol.SMMU_BASE:#x}", src.lower())
+        for smmu in protocol.SMMUS.values():
+            self.assertNotIn(f"{smmu.base:#x}", src.lower())
         self.assertNotRegex(src, r"sid = (0x)?8\b|\{ *0x8, *0x10 *\}")
+
+    def test_every_machine_has_its_smmu(self):
+        self.assertEqual(set(qemu.MACHINES), set(protocol.SMMUS))
+        run = runs.Run("patched", scenario="stage2", machine="smmuv3-s2")
+        p = params(qemu.kernel_params(run, SCENARIOS["stage2"]))
+        self.assertEqual(int(p["smmu"], 16), protocol.SMMUS["smmuv3-s2"].base)
+        self.assertIn(f"lab.smmu={protocol.SMMUS['smmuv3-s2'].base:#x}", p["capture"])
 
     def test_capture_cmdline(self):
         run = runs.Run("patched", "acpi", "nic_no_driver")
@@ -51,7 +59,7 @@ class Contract(unittest.TestCase):
         self.assertEqual(p["capture"], protocol.CAPTURE_CMDLINE + " lab.smmu=0x9050000"
                          " acpi=force initcall_blacklist=virtio_net_driver_init")
         self.assertEqual(p["sids"].split(), [f"{s:#x}" for s in protocol.DMA_DEVICES])
-        self.assertEqual(int(p["smmu"], 16), protocol.SMMU_BASE)
+        self.assertEqual(int(p["smmu"], 16), protocol.SMMU.base)
         dt = params(qemu.kernel_params(runs.Run("base"), SCENARIOS["main"]))
         self.assertEqual(dt["capture"], protocol.CAPTURE_CMDLINE + " lab.smmu=0x9050000")
         # What /init reads in the capture kernel is on the capture command line.

@@ -81,6 +81,7 @@ class Red(unittest.TestCase):
     def use(self, run):
         """Work on another recorded run than RUN."""
         self.RUN = run
+        shutil.rmtree(os.path.join(self.tmp, run), ignore_errors=True)
         materialize(run, self.tmp)
         with open(os.path.join(DATA, run, "case.json")) as f:
             self.case = json.load(f)
@@ -139,7 +140,7 @@ class Red(unittest.TestCase):
         os.rename(os.path.join(self.tmp, self.RUN), os.path.join(self.tmp, "debug-" + self.RUN))
         self.RUN = "debug-" + self.RUN
         self.assertEqual(self.failing(), {"kmemleak"})
-        self.edit("serial.log", "LAB: poweroff=1", "LAB: kmemleak leaks=0\nLAB: poweroff=1",
+        self.edit("serial.log", "LAB: reboot=1", "LAB: kmemleak leaks=0\nLAB: reboot=1",
                   count=-1)
         self.assertNotIn("kmemleak", self.failing())
         self.edit("serial.log", "LAB: kmemleak leaks=0",
@@ -179,7 +180,7 @@ class Red(unittest.TestCase):
         self.assertIn("(e) SMMU off at the panic", self.failing())
 
     def test_capture_kernel_by_other_firmware(self):
-        self.edit("serial.log", f"arm-smmu-v3 {protocol.SMMU_DT_NAME}", "arm-smmu-v3 other",
+        self.edit("serial.log", f"arm-smmu-v3 {protocol.SMMU.dt_name}", "arm-smmu-v3 other",
                   count=-1)
         self.assertIn("boot mode", self.failing())
 
@@ -192,7 +193,7 @@ class Red(unittest.TestCase):
         path = os.path.join(self.tmp, self.RUN, "qemu.log")
         with open(path) as f:
             lines = f.readlines()
-        marker = max(i for i, ln in enumerate(lines) if f"addr: {protocol.SMMU_AIDR:#x} " in ln)
+        marker = min(i for i, ln in enumerate(lines) if f"addr: {protocol.SMMU_AIDR:#x} " in ln)
         lines.insert(marker + 1, trace_lines)
         with open(path, "w") as f:
             f.writelines(lines)
@@ -232,6 +233,64 @@ class Red(unittest.TestCase):
         with open(path, "w") as f:
             f.write(text[:j] + "9" + text[k:])   # V=1, Config 0b100: bypass
         self.assertIn("(f) no new DMA access", self.failing())
+
+    def trace_edit(self, keep):
+        """Keep the trace lines for which keep(index, line, lines) is true."""
+        path = os.path.join(self.tmp, self.RUN, "qemu.log")
+        with open(path) as f:
+            lines = f.readlines()
+        with open(path, "w") as f:
+            f.writelines(ln for i, ln in enumerate(lines) if keep(i, ln, lines))
+
+    def test_teardown_without_gbpa_abort(self):
+        # The capture kernel clears SMMUEN at its reboot without having set
+        # GBPA.ABORT (its last GBPA write dropped).
+        gbpa = f"smmuv3_write_mmio addr: {protocol.SMMU_GBPA:#x} "
+        self.trace_edit(lambda i, ln, lines: gbpa not in ln or
+                        any(gbpa in x for x in lines[i + 1:]))
+        self.assertEqual(self.failing(), {"(g) shutdown"})
+
+    def test_smmuen_left_set_or_no_restart(self):
+        cr0 = f"smmuv3_write_mmio addr: {protocol.SMMU_CR0:#x} val:0x0 "
+        self.trace_edit(lambda i, ln, lines: cr0 not in ln or
+                        any(cr0 in x for x in lines[i + 1:]))
+        self.assertEqual(self.failing(), {"(g) shutdown"})
+        self.use(self.RUN)
+        self.edit("serial.log", "reboot: Restarting system", "reboot: Power down")
+        self.assertEqual(self.failing(), {"(g) shutdown"})
+
+    def test_unclaimed_nic_quiet_after_the_dump(self):
+        # nic_unclaimed must see the NIC's DMA still running after the dump.
+        self.use("patched-dt-nic_unclaimed")
+        self.assertEqual(self.failing(), set())
+        aidr = f"addr: {protocol.SMMU_AIDR:#x} "
+        self.trace_edit(lambda i, ln, lines: "sid=0x8 " not in ln or
+                        sum(aidr in x for x in lines[:i]) < 2)
+        self.assertEqual(self.failing(), {"(g) shutdown"})
+
+    def test_other_stages(self):
+        # The machine promises stages 1 and 2: an SMMU_IDR0 without S2P fails.
+        self.edit("qemu.log", f"smmuv3_read_mmio addr: {protocol.SMMU_IDR0:#x} val:0xd44101b",
+                  f"smmuv3_read_mmio addr: {protocol.SMMU_IDR0:#x} val:0xd44101a", count=-1)
+        self.assertEqual(self.failing(), {"SMMU stages"})
+
+    def test_stage2_vmids(self):
+        self.use("smmuv3-s2-patched-dt-stage2")
+        self.assertEqual(self.failing(), set())
+        # The first attach reuses a reserved VMID ...
+        self.edit("serial.log", "vmids_reserved_list: 1-2", "vmids_reserved_list: 1-9")
+        self.assertEqual(self.failing(), {"stage-2 VMIDs"})
+        # ... or the NIC's DMA before it was tagged with one not reserved.
+        self.use("smmuv3-s2-patched-dt-stage2")
+        self.edit("serial.log", "vmids_reserved_list: 1-2", "vmids_reserved_list: 2")
+        self.assertEqual(self.failing(), {"stage-2 VMIDs"})
+
+    def test_linear_table_adopted_as_2_level(self):
+        self.use("linear-dt-linear_table")
+        self.assertEqual(self.failing(), set())
+        self.edit("serial.log", "adopted the crashed kernel's linear stream table at",
+                  "adopted the crashed kernel's 2-level stream table at", count=-1)
+        self.assertEqual(self.failing(), {"outcome"})
 
     def test_boot_timeout(self):
         with open(os.path.join(self.tmp, self.RUN, "boot.json"), "w") as f:
