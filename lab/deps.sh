@@ -16,6 +16,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 stamp="$BUILD/.deps-done"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DEPS_VERSION" ] && [ -x "$CRASH_ROOT/usr/bin/crash" ] &&
+	[ -f "$LINUX_SOURCE_DEB_7_3" ] &&
 	[ "$(dpkg-query -W -f='${Version}' qemu-system-arm 2>/dev/null)" = "$QEMU_VERSION" ] &&
 	sh "$here/qemu-root.sh" --check; then
 	echo "deps: already installed"
@@ -76,6 +77,36 @@ v=$(qemu-aarch64-static -cpu cortex-a72 -L "$CRASH_ROOT" "$CRASH_ROOT/usr/bin/cr
 	{ echo "deps: the arm64 crash does not run: $v" >&2; exit 1; }
 echo "deps: $(echo "$v" | grep -m1 .)"
 echo "deps: $(qemu-system-aarch64 --version | head -n 1)"
+
+# linux-source-7.3 (the mainline series' base) from trixie-backports: the
+# .deb alone (Architecture: all), downloaded through its own private apt
+# configuration (the host's sources and lists stay as they are; nothing is
+# installed), kept in build/debs/linux-source (apart from the crash sysroot's
+# .debs above); make tree unpacks it.
+apt=$BUILD/apt-linux
+mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "${LINUX_SOURCE_DEB_7_3%/*}"
+: >"$apt/state/status"
+printf '%s\n' "Dir::Etc::sourcelist \"$apt/sources.list\"; Dir::Etc::sourceparts \"-\";" \
+	"Dir::State \"$apt/state\"; Dir::State::status \"$apt/state/status\";" \
+	"Dir::Cache \"$apt/cache\"; APT::Architectures { \"amd64\"; };" \
+	"Acquire::Languages \"none\"; APT::Sandbox::User \"root\";" \
+	"Acquire::Check-Valid-Until \"false\";" >"$apt/apt.conf"
+echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $LINUX_SOURCE_SUITE_7_3 main" \
+	>"$apt/sources.list"
+if [ ! -f "$LINUX_SOURCE_DEB_7_3" ]; then
+	APT_CONFIG=$apt/apt.conf apt-get update -q >/dev/null
+	pin="linux-source-7.3=$LINUX_SOURCE_VERSION_7_3"
+	APT_CONFIG=$apt/apt.conf apt-cache show "$pin" >/dev/null 2>&1 || {
+		cand=$(APT_CONFIG=$apt/apt.conf apt-cache policy linux-source-7.3 | awk '/Candidate:/ {print $2}')
+		echo "deps: linux-source-7.3 $LINUX_SOURCE_VERSION_7_3 is gone from $LINUX_SOURCE_SUITE_7_3" \
+			"(candidate: $cand); the mainline series is written against it: update lab.conf" >&2
+		exit 1
+	}
+	(cd "${LINUX_SOURCE_DEB_7_3%/*}" && rm -f ./*.deb && APT_CONFIG=$apt/apt.conf apt-get download -q "$pin" >/dev/null)
+fi
+[ "$(dpkg-deb -f "$LINUX_SOURCE_DEB_7_3" Version)" = "$LINUX_SOURCE_VERSION_7_3" ] ||
+	{ echo "deps: $LINUX_SOURCE_DEB_7_3 is not version $LINUX_SOURCE_VERSION_7_3" >&2; exit 1; }
+echo "deps: linux-source-7.3 $LINUX_SOURCE_VERSION_7_3 ($LINUX_SOURCE_DEB_7_3)"
 
 # The newer QEMU (several SMMUs) in its own trixie root, build/qemu-root
 # (lab/qemu-root.sh, cached); the host's QEMU above stays the default.

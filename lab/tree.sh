@@ -11,6 +11,33 @@ tarball=/usr/src/linux-source-6.12.tar.xz
 
 git_src() { git -C "$SRC" -c user.name=lab -c user.email=lab@localhost "$@"; }
 
+# The mainline series' base (issue 15): Debian's linux-source-7.3 (lab.conf),
+# unpacked from the .deb make deps downloaded into its own tree $SRC_7_3,
+# committed as the base (tag "base"), with branch "series" made from it.
+# An existing tree is never touched.
+if [ ! -d "$SRC_7_3/.git" ]; then
+	deb=$LINUX_SOURCE_DEB_7_3
+	[ -f "$deb" ] || { echo "tree: $deb missing: run make deps" >&2; exit 1; }
+	echo "tree: unpacking linux-source-7.3 from $deb"
+	rm -rf "$SRC_7_3" "$SRC_7_3.tmp"
+	mkdir -p "$SRC_7_3.tmp"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/src/linux-source-7.3.tar.xz | tar -C "$SRC_7_3.tmp" -xJf -
+	mv "$SRC_7_3.tmp/linux-source-7.3" "$SRC_7_3"
+	rmdir "$SRC_7_3.tmp"
+	git_src73() { git -C "$SRC_7_3" -c user.name=lab -c user.email=lab@localhost "$@"; }
+	git_src73 init -q -b series
+	# Debian's .gitignore ignores the top level: force-add the pristine tree.
+	git_src73 add -A -f
+	git_src73 commit -q -m "Debian linux-source-7.3 $(dpkg-deb -f "$deb" Version)"
+	git_src73 tag base
+	# The mainline series (patches/mainline), not yet built by the lab
+	# (issue 15): applied so that the tree is the series.
+	# shellcheck disable=SC2046 # patch names carry no spaces
+	git_src73 am -q $(grep -v '^#' "$top/patches/mainline/series" | grep . |
+		sed "s|^|$top/patches/mainline/|")
+	echo "tree: $SRC_7_3 at $(git_src73 log --oneline -1)"
+fi
+
 if [ ! -d "$SRC/.git" ]; then
 	echo "tree: unpacking $tarball"
 	rm -rf "$SRC" "$SRC.tmp"
