@@ -86,6 +86,8 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
                 for v in [v for v in variants if v in built]:
                     if select and not select(name, v, config):
                         continue
+                    # A fixture kernel is the series plus a lab patch,
+                    # built in the lab configuration only.
                     if sc.kernel and (v != "patched" or config != "lab"):
                         continue
                     run = runs.Run(v, mode, name, config=config, machine=sc.machine,

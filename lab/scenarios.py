@@ -42,8 +42,8 @@ class Scenario:
     gerror: bool = False         # a global error latched at the panic must be acknowledged
     selftest_pass: tuple = ()    # kselftest cases that must pass on patched, not skip
     # How long the NIC's DMA into the crashed kernel's buffers must last
-    # (lab/qemu.py SENDER_RATES): "takeover", or "reboot", where the
-    # capture kernel's reboot must find it in flight and abort it.
+    # (lab/qemu.py SENDER_RATES): "takeover", or "reboot", where (g) must
+    # see it still translated after the dump was saved.
     sender: str = "takeover"
     # A fixture kernel (build/out-KERNEL: the series plus a lab-only patch of
     # lab/fixtures/, lab/build-kernel.sh) booted as both kernels in place of
@@ -89,7 +89,7 @@ SCENARIOS = {
                       machine="smmuv3-s2", vmids=True, reason=r" [1-9]\d* VMIDs reserved"),
     "nic_unclaimed": adopted("clean panic, the capture kernel leaves the NIC to pci-stub "
                              "(never reset: its DMA into the crashed kernel's buffers runs "
-                             "until the reboot aborts it)",
+                             "until the reboot tears the SMMU down)",
                              capture=f"pci-stub.ids={NIC_PCI_ID}",
                              selftest_pass=("smmu_view.deferred_streams",), sender="reboot"),
     "linear_table": adopted("a linear stream table (the system kernel's SMMU capped to 8 "
@@ -137,11 +137,10 @@ def in_check(name, variant, config):
     faults` runs every row in both modes. On the lab configuration every
     scenario on patched and main on base; on the debug configuration
     (lockdep, KASAN, kmemleak) main and the refusals on patched, main on
-    base."""
+    base. A fixture kernel's scenarios run on patched's lab configuration
+    alone, whatever this says (lab.matrix())."""
     if variant == "base":
         return name == "main"
-    if SCENARIOS[name].kernel and config != "lab":
-        return False
     return config != "debug" or name == "main" or \
         SCENARIOS[name].log_outcome["patched"] == "fallback"
 
