@@ -10,9 +10,6 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.conf"
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
 
 stamp="$BUILD/.deps-done"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DEPS_VERSION" ] && [ -x "$CRASH_ROOT/usr/bin/crash" ] &&

@@ -16,9 +16,6 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.conf"
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
 
 mirror=http://deb.debian.org/debian
 stamp=$BUILD/.qemu-root-done
