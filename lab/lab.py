@@ -93,15 +93,19 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
                     run = runs.Run(v, mode, name, config=config, machine=sc.machine,
                                    out=sc.kernel)
                     checks, ev = boot_scenario(run, with_crash=(name == "main"))
+                    if all(c.ok for c in checks):
+                        log(f"  green: its dump deleted ({run.drop_core() >> 20} MiB)")
                     rows.append(report.Row(name, v, mode, checks,
                                            verify.observed_outcome(ev), config))
         if repeats and sc.repeat:
             for v in [x for x in variants if x != "base"]:
                 good = 0
                 for i in range(sc.repeat):
-                    checks, _ = boot_scenario(runs.Run(v, "dt", name, machine=sc.machine),
-                                              with_crash=False)
+                    run = runs.Run(v, "dt", name, machine=sc.machine)
+                    checks, _ = boot_scenario(run, with_crash=False)
                     good += all(c.ok for c in checks)
+                    if all(c.ok for c in checks):
+                        run.drop_core()
                     log(f"  repeat {i + 1}/{sc.repeat}: "
                         f"{'green' if all(c.ok for c in checks) else 'RED'}")
                 rows.append(report.Row(
