@@ -204,12 +204,18 @@ def selftest_results(capture_log):
     return (int(end.group(1)) if end else None), tests, notes
 
 
+def smmu_device(log, smmu):
+    """The platform device of an SMMU (a protocol.Smmu) in a kernel's log:
+    the device tree's node if the log names it, else IORT's device."""
+    return smmu.dt_name if smmu.dt_name in log else smmu.acpi_name
+
+
 def adoption_view(capture_log, smmu):
     """The series' debugfs view of an SMMU (a protocol.Smmu) as the kselftest
     printed it ("# DEVICE: key: value" lines): {key: value}; repeated keys
     (deferred) keep the last."""
-    pat = re.compile(r"^# " + re.escape(smmu.dt_name if smmu.dt_name in capture_log
-                                          else smmu.acpi_name) + r": (\w+): (.*?)\r?$", re.M)
+    pat = re.compile(r"^# " + re.escape(smmu_device(capture_log, smmu))
+                     + r": (\w+): (.*?)\r?$", re.M)
     return {k: v for k, v in pat.findall(capture_log)}
 
 
@@ -231,8 +237,12 @@ OUTCOME_LINES = {
 }
 
 
-def outcome_lines(capture_log):
-    """The capture kernel's SMMU outcome lines: {kind: match or None}."""
+def outcome_lines(capture_log, smmu=None):
+    """The capture kernel's SMMU outcome lines: {kind: match or None}; of
+    one SMMU's device (a protocol.Smmu) only, where given."""
+    if smmu is not None:
+        dev = f"arm-smmu-v3 {smmu_device(capture_log, smmu)}: "
+        capture_log = "\n".join(ln for ln in capture_log.splitlines() if dev in ln)
     return {k: re.search(p, capture_log) for k, p in OUTCOME_LINES.items()}
 
 
@@ -242,18 +252,64 @@ STE_CFG = {0: "abort", 4: "bypass", 5: "s1", 6: "s2", 7: "nested"}
 # --- QEMU's SMMU trace ------------------------------------------------------
 
 # A trace line: QEMU 10 prefixes "PID@SECONDS:", QEMU 11 an ISO-8601 time.
-TRACE = re.compile(r"(?:\d+@[\d.]+:|[\d:T.-]+Z )?(smmuv3_\w+|smmu_iotlb_lookup_\w+) (.*)")
+TRACE = re.compile(r"(?:\d+@[\d.]+:|[\d:T.-]+Z )?"
+                   r"(smmuv3_\w+|smmu_iotlb_lookup_\w+|memory_region_ops_\w+) (.*)")
+SMMU_MMIO = re.compile(r"addr: (0x[0-9a-f]+) val:(0x[0-9a-f]+) size: 0x([0-9a-f]+)")
+MR_OPS = re.compile(r"addr (0x[0-9a-f]+) value (0x[0-9a-f]+) size (\d+)")
 # QEMU names a device's IOMMU memory region "smmuv3-iommu-memory-region-DEVFN-N".
 NAME_DEVFN = re.compile(r"smmuv3-iommu-memory-region-(\d+)-\d+")
 CLASSES = ("old", "new", "untranslated", "ste_bypass", "in_capture_mem", "aborted",
-           "crashed_faults", "gbpa_abort")
+           "crashed_faults", "gbpa_abort", "probed")
 # What a translation did once the capture kernel had cleared SMMUEN last.
 TEARDOWN_CLASSES = {"smmuv3_translate_disable": "untranslated",
                     "smmuv3_translate_bypass": "untranslated",
                     "smmuv3_translate_abort": "aborted"}
 
 
-def trace_dma(lines, region):
+def smmu_access(ev, rest, smmus):
+    """The SMMU register access of a trace event, or None: (the SMMU's index
+    in smmus, a write?, offset, value, size). With one SMMU, QEMU's
+    smmuv3_read/write_mmio lines (they carry the offset only, not which
+    SMMU); with several, the memory_region_ops_read/write lines, which carry
+    the absolute address: the SMMU is the one whose registers hold it."""
+    if len(smmus) == 1:
+        if ev not in ("smmuv3_read_mmio", "smmuv3_write_mmio"):
+            return None
+        a = SMMU_MMIO.search(rest)
+        return (0, ev == "smmuv3_write_mmio", int(a.group(1), 16), int(a.group(2), 16),
+                int(a.group(3), 16))
+    if not ev.startswith("memory_region_ops_"):
+        return None
+    a = MR_OPS.search(rest)
+    addr = int(a.group(1), 16)
+    for k, smmu in enumerate(smmus):
+        if smmu.base <= addr < smmu.base + protocol.SMMU_SIZE:
+            return k, ev.endswith("_write"), addr - smmu.base, int(a.group(2), 16), \
+                int(a.group(3))
+    return None
+
+
+def trace_events(lines, smmus):
+    """Each trace line parsed once: (event or None, rest, SMMU access or None)."""
+    out = []
+    for ln in lines:
+        m = TRACE.match(ln.strip())
+        if not m:
+            out.append((None, ln, None))
+            continue
+        ev, rest = m.groups()
+        out.append((ev, rest, smmu_access(ev, rest, smmus)))
+    return out
+
+
+def markers(events):
+    """The lines of /init's SMMU_AIDR reads of the first SMMU: the panic,
+    then the dump saved."""
+    return [i for i, (_, _, acc) in enumerate(events)
+            if acc and acc[0] == 0 and not acc[1] and acc[2] == protocol.SMMU_AIDR]
+
+
+def trace_dma(lines, region, smmus=(protocol.SMMU,), sid_smmu=None):
     """Classify each device's DMA from the panic until the capture kernel
     takes it over, from QEMU's trace (a list of lines).
 
@@ -267,111 +323,133 @@ def trace_dma(lines, region):
     region (the capture kernel's memory); "aborted" (an STE abort or a
     translation fault, which QEMU logs as a guest error), "crashed_faults"
     the aborts before the capture kernel's driver started; "gbpa_abort", the
-    untranslated ones after the capture kernel set GBPA.ABORT.
+    untranslated ones after the capture kernel set GBPA.ABORT; "probed", those
+    (but the first two) after the capture kernel started to probe the
+    device's SMMU (its first read of SMMU_IDR0).
     /init's second SMMU_AIDR read, if any, marks the dump saved: "saved_dma"
     is each device's DMA from it to the teardown at the capture kernel's
     reboot.
     Also: the capture kernel's first reads of SMMU_IDR0, GERROR and GERRORN;
-    per device and window the VMIDs that tagged its translations (where the
-    trace has the IOTLB lookups: the lookup of a translation's IOVA just
-    before it); and its
+    per device and window the VMIDs and the ASIDs that tagged its
+    translations (where the trace has the IOTLB lookups: the lookup of a
+    translation's IOVA just before it); and its
     last teardown ("teardown", None if SMMUEN was set last): where it cleared
     SMMUEN, whether the last GBPA write before had set GBPA.ABORT, and what
-    each DMA after it did."""
-    markers = [i for i, ln in enumerate(lines)
-               if "smmuv3_read_mmio" in ln and f"addr: {protocol.SMMU_AIDR:#x} " in ln]
-    if not markers:
+    each DMA after it did.
+
+    Several SMMUs (smmus, protocol.Smmu each; sid_smmu: {stream ID: index
+    of its SMMU}, 0 for any other): each register access is the SMMU's whose
+    registers hold its address (smmu_access()); the markers are the first
+    SMMU's; each SMMU has its own stream table, capture start, GBPA and
+    teardown, and a device's DMA is judged against its own SMMU's. "smmus"
+    has the per-SMMU facts (capture_writes, gerror, teardown, idr0,
+    crashed_strtab), the top-level ones are the first SMMU's. A translation
+    fault names the device's devfn only: it is the stream ID of sid_smmu
+    with that devfn."""
+    sid_smmu = sid_smmu or {}
+    devfn_sid = {s & 0xff: s for s in sid_smmu}
+    events = trace_events(lines, smmus)
+    marks = markers(events)
+    if not marks:
         return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
-    last_marker = markers[0]
-    saved = markers[1] if len(markers) > 1 else None
+    last_marker = marks[0]
+    saved = marks[1] if len(marks) > 1 else None
     saved_dma = {}
-    strtab = crashed_strtab = None
-    capture_started = gbpa_abort = gbpa_abort_set = False
-    capture_writes = 0
-    teardown = None
-    taken, counts, gerror, vmids = set(), {}, {}, {}
+    st = [{"strtab": None, "crashed_strtab": None, "capture_started": False,
+           "gbpa_abort": False, "gbpa_abort_set": False, "capture_writes": 0,
+           "teardown": None, "gerror": {}} for _ in smmus]
+    taken, counts, vmids, asids = set(), {}, {}, {}
     lookup = None
 
     def bump(sid, cls):
-        if cls == "aborted" and not capture_started:
+        started = st[sid_smmu.get(sid, 0)]["capture_started"]
+        if cls == "aborted" and not started:
             cls = "crashed_faults"
         d = counts.setdefault(sid, {"capture": dict.fromkeys(CLASSES, 0),
                                     "after": dict.fromkeys(CLASSES, 0)})
-        d["after" if sid in taken else "capture"][cls] += 1
+        window = d["after" if sid in taken else "capture"]
+        window[cls] += 1
+        if started and cls in ("old", "new", "untranslated", "ste_bypass", "aborted"):
+            window["probed"] += 1
 
-    for i, ln in enumerate(lines):
+    for i, (ev, rest, acc) in enumerate(events):
         if i == last_marker:
-            crashed_strtab = strtab
+            for s in st:
+                s["crashed_strtab"] = s["strtab"]
             continue
-        m = TRACE.match(ln.strip())
-        if not m:
-            d = NAME_DEVFN.search(ln)
-            if i > last_marker and d and "translation failed" in ln:
-                bump(int(d.group(1)), "aborted")
+        if ev is None:
+            d = NAME_DEVFN.search(rest)
+            if i > last_marker and d and "translation failed" in rest:
+                devfn = int(d.group(1))
+                bump(devfn_sid.get(devfn, devfn), "aborted")
             continue
-        ev, rest = m.groups()
-        if ev == "smmuv3_write_mmio":
-            a = re.search(r"addr: (0x[0-9a-f]+) val:(0x[0-9a-f]+) size: 0x(\d+)", rest)
-            addr, val, size = int(a.group(1), 16), int(a.group(2), 16), int(a.group(3), 16)
-            if addr == protocol.SMMU_STRTAB_BASE:
-                strtab = val if size == 8 else (((strtab or 0) >> 32) << 32) | val
-            elif addr == protocol.SMMU_STRTAB_BASE + 4:
-                strtab = ((strtab or 0) & 0xFFFFFFFF) | (val << 32)
-            elif addr == protocol.SMMU_GBPA:
-                gbpa_abort_set = bool(val & protocol.GBPA_ABORT)
-                gbpa_abort |= capture_started and gbpa_abort_set
-            elif addr == protocol.SMMU_CR0 and capture_started:
-                teardown = None if val & protocol.CR0_SMMUEN else {
-                    "line": i + 1, "gbpa_abort": gbpa_abort_set,
-                    "untranslated": 0, "aborted": 0, "translated": 0}
-            capture_writes += capture_started
+        if acc:
+            k, write, addr, val, size = acc
+            s = st[k]
+            if write:
+                if addr == protocol.SMMU_STRTAB_BASE:
+                    s["strtab"] = val if size == 8 else (((s["strtab"] or 0) >> 32) << 32) | val
+                elif addr == protocol.SMMU_STRTAB_BASE + 4:
+                    s["strtab"] = ((s["strtab"] or 0) & 0xFFFFFFFF) | (val << 32)
+                elif addr == protocol.SMMU_GBPA:
+                    s["gbpa_abort_set"] = bool(val & protocol.GBPA_ABORT)
+                    s["gbpa_abort"] |= s["capture_started"] and s["gbpa_abort_set"]
+                elif addr == protocol.SMMU_CR0 and s["capture_started"]:
+                    s["teardown"] = None if val & protocol.CR0_SMMUEN else {
+                        "line": i + 1, "gbpa_abort": s["gbpa_abort_set"],
+                        "untranslated": 0, "aborted": 0, "translated": 0}
+                s["capture_writes"] += s["capture_started"]
+            elif i > last_marker:
+                if addr == protocol.SMMU_IDR0:
+                    s["capture_started"] = True
+                    s["gerror"].setdefault(addr, val)
+                elif s["capture_started"] and addr in (protocol.SMMU_GERROR,
+                                                       protocol.SMMU_GERROR + 4):
+                    s["gerror"].setdefault(addr, val)
             continue
-        if ev == "smmuv3_read_mmio" and i > last_marker:
-            a = re.search(r"addr: (0x[0-9a-f]+) val:(0x[0-9a-f]+)", rest)
-            addr = int(a.group(1), 16)
-            if addr == protocol.SMMU_IDR0:
-                capture_started = True
-                gerror.setdefault(addr, int(a.group(2), 16))
-            elif capture_started and addr in (protocol.SMMU_GERROR, protocol.SMMU_GERROR + 4):
-                gerror.setdefault(addr, int(a.group(2), 16))
         if i < last_marker:
             continue
         if ev == "smmuv3_cmdq_cfgi_ste":
             taken.add(int(re.search(r"0x([0-9a-f]+)", rest).group(1), 16))
             continue
         if ev.startswith("smmu_iotlb_lookup_"):
-            a = re.search(r"vmid=(-?\d+) addr=0x([0-9a-f]+)", rest)
-            lookup = (int(a.group(2), 16), int(a.group(1)))
+            a = re.search(r"asid=(-?\d+) vmid=(-?\d+) addr=0x([0-9a-f]+)", rest)
+            lookup = (int(a.group(3), 16), int(a.group(2)), int(a.group(1)))
             continue
         if not ev.startswith("smmuv3_translate_"):
             continue
         sid = int(re.search(r"sid=0x([0-9a-f]+)", rest).group(1), 16)
+        s = st[sid_smmu.get(sid, 0)]
         if ev == "smmuv3_translate_success" and lookup:
             iova = int(re.search(r"iova=0x([0-9a-f]+)", rest).group(1), 16)
             if lookup[0] == iova:
-                vmids.setdefault(sid, {"capture": set(), "after": set()})[
-                    "after" if sid in taken else "capture"].add(lookup[1])
+                window = "after" if sid in taken else "capture"
+                vmids.setdefault(sid, {"capture": set(), "after": set()})[window].add(lookup[1])
+                asids.setdefault(sid, {"capture": set(), "after": set()})[window].add(lookup[2])
             lookup = None
-        if teardown is not None:
-            teardown[TEARDOWN_CLASSES.get(ev, "translated")] += 1
+        if s["teardown"] is not None:
+            s["teardown"][TEARDOWN_CLASSES.get(ev, "translated")] += 1
         elif saved is not None and i > saved:
             d = saved_dma.setdefault(sid, {"untranslated": 0, "aborted": 0, "translated": 0})
             d[TEARDOWN_CLASSES.get(ev, "translated")] += 1
         if ev == "smmuv3_translate_success":
-            bump(sid, "old" if strtab == crashed_strtab else "new")
+            bump(sid, "old" if s["strtab"] == s["crashed_strtab"] else "new")
         elif ev in ("smmuv3_translate_disable", "smmuv3_translate_bypass"):
             bump(sid, "untranslated" if ev == "smmuv3_translate_disable" else "ste_bypass")
-            if ev == "smmuv3_translate_disable" and gbpa_abort:
+            if ev == "smmuv3_translate_disable" and s["gbpa_abort"]:
                 bump(sid, "gbpa_abort")
             iova = int(re.search(r"iova:0x([0-9a-f]+)", rest).group(1), 16)
             if region and region[0] <= iova < region[1]:
                 bump(sid, "in_capture_mem")
         elif ev == "smmuv3_translate_abort":
             bump(sid, "aborted")
-    return {"counts": counts, "taken": taken, "capture_writes": capture_writes,
-            "region": region, "gerror": gerror, "teardown": teardown, "vmids": vmids,
-            "idr0": gerror.pop(protocol.SMMU_IDR0, None), "saved_marker": saved is not None,
-            "saved_dma": saved_dma}
+    per = [{"capture_writes": s["capture_writes"], "teardown": s["teardown"],
+            "idr0": s["gerror"].pop(protocol.SMMU_IDR0, None), "gerror": s["gerror"],
+            "crashed_strtab": s["crashed_strtab"]} for s in st]
+    return {"counts": counts, "taken": taken, "capture_writes": per[0]["capture_writes"],
+            "region": region, "gerror": per[0]["gerror"], "teardown": per[0]["teardown"],
+            "vmids": vmids, "asids": asids, "idr0": per[0]["idr0"],
+            "saved_marker": saved is not None, "saved_dma": saved_dma, "smmus": per}
 
 
 def dma_summary(td, sid, window="capture"):
@@ -417,18 +495,22 @@ class Evidence:
         if not os.path.exists(path):
             return {"error": "no qemu.log"}
         with open(path, errors="replace") as f:
-            return trace_dma(f.readlines(), self.crash_region)
+            return trace_dma(f.readlines(), self.crash_region,
+                             protocol.SMMUS[self.run.machine],
+                             protocol.sid_smmu(self.run.machine))
 
     @property
     def crash_region(self):
         m = re.search(r"crashkernel reserved: 0x([0-9a-f]+) - 0x([0-9a-f]+)", self.serial)
         return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
 
-    def smmu_regs(self, when):
-        """The SMMU registers /init printed ("system", "panic" or "capture")."""
+    def smmu_regs(self, when, index=0):
+        """The registers /init printed ("system", "panic" or "capture") of the
+        SMMU of that index (protocol.SMMUS[machine])."""
         for d in lab_lines(self.serial, "smmu"):
-            if d.get("when") == when:
-                return {k: int(v, 16) for k, v in d.items() if k != "when"}
+            if d.get("when") == when and int(d.get("index", "0")) == index:
+                return {k: int(v, 16) for k, v in d.items()
+                        if k not in ("when", "index", "base")}
         return None
 
     def crashed_stes(self):
@@ -440,3 +522,9 @@ class Evidence:
             out[int(d["sid"], 16)] = STE_CFG.get((w0 >> 1) & 7, "reserved") \
                 if w0 & 1 else "invalid"
         return out
+
+    def crashed_asids(self):
+        """The ASID of each stage-1 DMA device's CD (substream 0) in the
+        crashed kernel, read by /init before the mutation: {sid: asid}."""
+        return {int(d["sid"], 16): int(d["asid"]) for d in lab_lines(self.system_log, "cd")
+                if d.get("valid") == "1"}

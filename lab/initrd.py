@@ -22,8 +22,9 @@ def selftest_binary(run):
 
 
 def build_init():
-    init = os.path.join(runs.BUILD, "guest-init")
+    init = os.path.join(runs.GUEST_BUILD, "guest-init")
     if not os.path.exists(init) or os.path.getmtime(init) < os.path.getmtime(INIT_SRC):
+        os.makedirs(runs.GUEST_BUILD, exist_ok=True)
         subprocess.run(["aarch64-linux-gnu-gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror",
                         "-o", init, INIT_SRC], check=True)
     return init
@@ -38,7 +39,7 @@ def cpio(gen, path, entries):
 
 def build(run):
     """The run's initramfs: (its path, facts about it for the boot record)."""
-    dest = os.path.join(run.kernel, "lab")
+    dest = run.guest_dir
     os.makedirs(dest, exist_ok=True)
     gen = os.path.join(run.kernel, "usr/gen_init_cpio")
     common = ["dir /dev 0755 0 0", "nod /dev/console 0600 0 0 c 5 1", "dir /proc 0755 0 0",

@@ -44,7 +44,7 @@ def boot_scenario(run, with_crash=True):
     image_initrd, facts = initrd.GUESTS[run.guest](run)
     log(f"run {run.name}: {sc.what}")
     boot = qemu.boot(run, image_initrd, qemu.kernel_params(run, sc), log=log, facts=facts,
-                     sender=sc.sender)
+                     sender=sc.sender, disk_read_bps=sc.disk_read_bps)
     if boot["reason"]:
         log(f"  FAILED at {boot['reached']}: {boot['reason']}; serial tail:")
         tail = evidence.read_text(run.path("serial")).splitlines()[-25:]
@@ -82,7 +82,7 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
             continue
         for config in configs:
             built = runs.built_variants(config)
-            for mode in modes or sc.modes:
+            for mode in [m for m in modes or sc.modes if m in qemu.MACHINES[sc.machine].modes]:
                 for v in [v for v in variants if v in built]:
                     if select and not select(name, v, config):
                         continue
@@ -146,10 +146,10 @@ def lab_tests():
 
 def cmd_run(a):
     sc = SCENARIOS[a.scenario]
-    run = runs.Run(a.variant, a.mode, a.scenario, config=a.config,
+    run = runs.Run(a.variant, a.mode or sc.modes[0], a.scenario, config=a.config,
                    out=a.out or sc.kernel, machine=a.machine or sc.machine)
     checks, _ = boot_scenario(run, not a.no_crash)
-    p, f = report.report(f"{a.variant}/{a.mode}/{a.scenario}", checks)
+    p, f = report.report(f"{a.variant}/{run.mode}/{a.scenario}", checks)
     print(f"{p} passed, {f} failed")
     return 1 if f else 0
 
@@ -233,7 +233,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
     r.add_argument("variant", choices=runs.VARIANTS)
-    r.add_argument("--mode", default="dt", choices=sorted(qemu.MODES))
+    r.add_argument("--mode", choices=sorted(qemu.MODES),
+                   help="the boot mode (default: the scenario's first)")
     r.add_argument("--scenario", default="main", choices=sorted(SCENARIOS))
     r.add_argument("--no-crash", action="store_true", help="skip the crash check (d)")
     r.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")

@@ -39,17 +39,39 @@ MODES = {
 # (lab/qemu-root.sh), an SMMU created on pcie.0 with stage 2 only, so that
 # Linux's DMA domains are stage-2 and the crashed kernel's STEs carry VMIDs;
 # its trace adds the IOTLB lookups, whose VMID tags show whose tables
-# translated. Each machine's SMMU is in protocol.SMMUS.
+# translated. "smmuv3x2": QEMU 11, one SMMU (stage 1) per root complex,
+# pcie.0 and a pxb-pcie one (pcie.1) with a root port (rp1) behind which
+# the dump disk sits (its modes: UEFI + ACPI only, device tree takes one
+# SMMU); its trace has the MMIO accesses of every device by absolute address
+# (memory_region_ops_*: QEMU's smmuv3_*_mmio lines carry only the offset,
+# not which SMMU) and the IOTLB lookups, whose ASID tags show whose tables
+# translated. Each machine's SMMUs are in protocol.SMMUS, and where its
+# devices sit in protocol.PLACES.
 QEMU_ROOT = os.path.join(runs.BUILD, "qemu-root", "run-qemu")
-Machine = collections.namedtuple("Machine", "qemu args trace")
+Machine = collections.namedtuple("Machine", "qemu args trace modes", defaults=(tuple(MODES),))
+IOTLB_TRACE = ["smmu_iotlb_lookup_hit", "smmu_iotlb_lookup_miss"]
+# An SMMU's register accesses: by offset (one SMMU), by absolute address.
+SMMU_MMIO_TRACE = ["smmuv3_read_mmio", "smmuv3_write_mmio"]
+MMIO_TRACE = ["memory_region_ops_read", "memory_region_ops_write"]
+# The QEMU bus a device on a PCI bus number plugs into (explicit: QEMU
+# would take the last bus created, the pxb-pcie's).
+BUSES = {0: "pcie.0", protocol.PXB_BUS + 1: "rp1"}
 MACHINES = {
-    "smmuv3": Machine(QEMU, ["-machine", "virt,gic-version=3,iommu=smmuv3"], []),
+    "smmuv3": Machine(QEMU, ["-machine", "virt,gic-version=3,iommu=smmuv3"], SMMU_MMIO_TRACE),
     "smmuv3-s2": Machine(QEMU_ROOT, ["-machine", "virt,gic-version=3",
                                      "-device", "arm-smmuv3,primary-bus=pcie.0,stage=2"],
-                         ["smmu_iotlb_lookup_hit", "smmu_iotlb_lookup_miss"]),
+                         SMMU_MMIO_TRACE + IOTLB_TRACE),
+    "smmuv3x2": Machine(QEMU_ROOT, [
+        "-machine", "virt,gic-version=3",
+        "-device", "arm-smmuv3,primary-bus=pcie.0,id=smmuv3.0",
+        "-device", f"pxb-pcie,id=pcie.1,bus_nr={protocol.PXB_BUS},bus=pcie.0,"
+                   f"addr={protocol.PXB_SLOT:#x}",
+        "-device", "arm-smmuv3,primary-bus=pcie.1,id=smmuv3.1",
+        "-device", "pcie-root-port,id=rp1,bus=pcie.1,chassis=1"], IOTLB_TRACE + MMIO_TRACE,
+        ("acpi",)),
 }
 
-TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_read_mmio", "smmuv3_write_mmio", "smmuv3_cmdq_cfgi_ste"]
+TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_cmdq_cfgi_ste"]
 
 # Frames per second, per kernel configuration and for how long the 1024
 # receive buffers the crashed kernel posted must last: "takeover", slow
@@ -97,9 +119,16 @@ def version(qemu=QEMU):
     return r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else "unknown"
 
 
-def command(run, initrd, append):
-    """QEMU's arguments for a run (its machine and mode), and the UDP port
-    the NIC listens on."""
+def place(machine, device):
+    """A DMA device's QEMU bus and address (protocol.PLACES)."""
+    p = protocol.PLACES[machine][device]
+    return f"bus={BUSES[p.bus]},addr={p.slot:#x}"
+
+
+def command(run, initrd, append, disk_read_bps=0):
+    """QEMU's arguments for a run (its machine and mode; disk_read_bps: the
+    dump disk's reads throttled to that many bytes per second), and the UDP
+    port the NIC listens on."""
     nic_local, nic_peer = free_udp_port(), free_udp_port()
     mode_args, mode_params = MODES[run.mode]
     machine = MACHINES[run.machine]
@@ -110,10 +139,11 @@ def command(run, initrd, append):
         "-kernel", run.image, "-initrd", initrd,
         "-netdev", f"socket,id=n0,udp=127.0.0.1:{nic_peer},localaddr=127.0.0.1:{nic_local}",
         "-device", f"virtio-net-pci,netdev=n0,mac={GUEST_MAC},iommu_platform=on,"
-                   f"disable-legacy=on,romfile=,rx_queue_size=1024,addr={protocol.NIC_SLOT:#x}",
-        "-drive", f"file={run.path('disk')},format=raw,if=none,id=dump,cache=unsafe",
+                   f"disable-legacy=on,romfile=,rx_queue_size=1024,{place(run.machine, 'nic')}",
+        "-drive", f"file={run.path('disk')},format=raw,if=none,id=dump,cache=unsafe"
+                  + (f",throttling.bps-read={disk_read_bps}" if disk_read_bps else ""),
         "-device", f"virtio-blk-pci,drive=dump,serial=vmcore,iommu_platform=on,"
-                   f"disable-legacy=on,addr={protocol.DISK_SLOT:#x}",
+                   f"disable-legacy=on,{place(run.machine, 'disk')}",
         "-D", run.path("qemu_log"), "-d", "guest_errors", "-msg", "timestamp=on",
         *mode_args,
     ]
@@ -134,7 +164,7 @@ def kernel_params(run, scenario):
 
 
 def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=None,
-         sender="takeover"):
+         sender="takeover", disk_read_bps=0):
     """Boot a run to the end: its folder gets serial.log, qemu.log, qemu.cmd,
     the dump disk, and boot.json (stage reached, reason or None, seconds,
     QEMU's version, frames sent, and the caller's facts about the guest).
@@ -144,7 +174,7 @@ def boot(run, initrd, append, log=print, stages=protocol.KDUMP_STAGES, facts=Non
         os.unlink(os.path.join(run.dir, f))
     with open(run.path("disk"), "wb") as f:
         f.truncate(MEMORY_MB << 20)
-    args, nic_port = command(run, initrd, append)
+    args, nic_port = command(run, initrd, append, disk_read_bps)
     with open(run.path("qemu_cmd"), "w") as f:
         f.write(" ".join(args) + "\n")
 

@@ -59,9 +59,14 @@ def expected(row):
     sc = SCENARIOS.get(row.scenario)
     if not sc:
         return "every run green"
-    out = sc.log_outcome[row.variant]
+    out, dma = sc.log_outcome[row.variant], sc.dma[row.variant]
+    if isinstance(out, tuple):
+        # Several SMMUs: each one's outcome and DMA expectation.
+        reasons = sc.reason or (None,) * len(out)
+        return ", ".join(o + (f" /{r}/" if o == "fallback" else "")
+                         for o, r in zip(out, reasons)) + "; " + ", ".join(dma)
     return out + (f" /{sc.reason}/" if out == "fallback" else "") + \
-        f"; {sc.dma[row.variant]}" + ("; GERROR acked" if sc.gerror else "")
+        f"; {dma}" + ("; GERROR acked" if sc.gerror else "")
 
 
 def print_matrix(rows):
@@ -90,7 +95,7 @@ def dma_lines(ev):
     if "error" in td:
         return [td["error"]]
     out = []
-    for sid, name in protocol.DMA_DEVICES.items():
+    for sid, (name, _) in protocol.dma_devices(ev.run.machine).items():
         took = "taken over by the capture kernel" if sid in td["taken"] else "never taken over"
         out.append(f"sid {sid:#x} {name}, panic to takeover: "
                    f"{fmt_dma(dma_summary(td, sid))}; {took}")

@@ -14,6 +14,10 @@ BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 SRC = os.path.join(BUILD, "linux")
 CRASH_ROOT = os.path.join(BUILD, "crash-root")
 RUNS = os.path.join(BUILD, "runs")
+# Where the guest's builds go (/init, each kernel's initramfs archives):
+# BUILD, unless LAB_GUEST_BUILD names another folder (a worktree running on
+# a shared BUILD keeps its /init out of the others' way).
+GUEST_BUILD = os.environ.get("LAB_GUEST_BUILD", BUILD)
 
 # The axes the kernels are built along (lab/build-kernel.sh). One value
 # each today; the first is the default, left out of a run's name.
@@ -70,6 +74,11 @@ class Run:
     @property
     def kernel(self):
         return kernel_dir(self.variant, self.version, self.config, self.out)
+
+    @property
+    def guest_dir(self):
+        """Where the run's kernel's initramfs archives are built."""
+        return os.path.join(GUEST_BUILD, os.path.relpath(self.kernel, BUILD), "lab")
 
     @property
     def image(self):

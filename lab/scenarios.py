@@ -8,7 +8,7 @@ kernel must then show.
 """
 import dataclasses
 
-from protocol import NIC_PCI_ID, NIC_SID
+from protocol import NIC_PCI_ID, NIC_SID, device_sid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Scenario:
     #   "fallback"  the series' refusal, its text matching `reason`, then reset
     #   "optout"    the series' opt-out line, then reset
     #   "normal"    neither reset nor adoption (the SMMU was not enabled)
+    # On a machine with several SMMUs a tuple, one per SMMU (the line of
+    # that SMMU's device).
     log_outcome: dict
     # Per variant, what the NIC's DMA in flight did from the panic to the
     # capture kernel's takeover (QEMU's trace):
@@ -30,9 +32,11 @@ class Scenario:
     #   "granted"   only rule (f), which every run gets
     #   "off"       the SMMU was off at the panic and the capture kernel
     #               enabled it (nothing to judge of the DMA)
+    # On a machine with several SMMUs a tuple, one per SMMU, for each DMA
+    # device behind it (protocol.PLACES).
     dma: dict
     # A regex the refusal's reason ("fallback"), or the adoption line
-    # ("adopted"), must match.
+    # ("adopted"), must match (several SMMUs: a tuple, None for any).
     reason: str = None
     # Capture kernel parameters, beside the lab's own.
     capture: str = ""
@@ -52,6 +56,16 @@ class Scenario:
     # Stage 2 on patched: the VMIDs tagging the NIC's DMA are the reserved
     # ones up to its takeover, a new one after (needs the IOTLB trace).
     vmids: bool = False
+    # Stage 1 on patched: per adopted SMMU, the ASIDs of the crashed
+    # kernel's CDs (as /init read them) reserved on that SMMU (its view),
+    # each device's DMA tagged with them up to its takeover and with one
+    # its SMMU did not reserve after (needs the IOTLB trace).
+    asids: bool = False
+    # The dump disk's reads throttled (QEMU, bytes per second): the reads
+    # of lab.disk_reader in flight at the panic then outlast the capture
+    # kernel's takeover of the SMMUs (0: not throttled; the dump's writes
+    # never are).
+    disk_read_bps: int = 0
 
 
 MAIN = "lab.settle=2"
@@ -62,6 +76,12 @@ NOT_OLD_RAM = r"is not the crashed kernel's RAM"
 NIC_IDS = rf"cannot reserve the IDs of SID {NIC_SID}'s STE"
 # The lab fixture that makes the system kernel write a linear stream table.
 LINEAR = "arm_smmu_v3.lab_sid_bits=8"
+# Two SMMUs: the dump disk behind the second one, reading at the panic.
+SECOND_DISK = device_sid("smmuv3x2", "disk")
+# The disk's reads throttled to 16 KiB/s, one 64 KiB read per 4 s: the
+# read in flight at the panic lands up to 4 s later, before or after the
+# capture kernel's probe of the second SMMU (base: rule (f) only there).
+TWO = dict(modes=("acpi",), machine="smmuv3x2", asids=True, disk_read_bps=16384)
 
 
 def fault(what, mutation, reason):
@@ -87,6 +107,18 @@ SCENARIOS = {
     "stage2": adopted("clean panic on an SMMU with stage 2 only (QEMU 11): stage-2 DMA "
                       "domains, their VMIDs reserved and replaced at the first attach",
                       machine="smmuv3-s2", vmids=True, reason=r" [1-9]\d* VMIDs reserved"),
+    "two_smmus": Scenario("two SMMUs (QEMU 11, one per root complex): the NIC behind the "
+                          "first, the dump disk behind the second and reading",
+                          f"{MAIN} lab.disk_reader=1",
+                          {"base": ("reset", "reset"), "patched": ("adopted", "adopted")},
+                          {"base": ("damage", "granted"), "patched": ("adopted", "adopted")},
+                          **TWO),
+    "two_smmus_one_corrupt": Scenario(
+        "two SMMUs, the second one's table corrupt: the disk's STE with the reserved "
+        "Config 0b010", f"{MAIN} lab.disk_reader=1 lab.mutate=ste_cfg:2:{SECOND_DISK:#x}",
+        {"base": ("reset", "reset"), "patched": ("adopted", "fallback")},
+        {"base": ("damage", "granted"), "patched": ("adopted", "granted")},
+        reason=(None, rf"cannot reserve the IDs of SID {SECOND_DISK}'s STE"), **TWO),
     "nic_unclaimed": adopted("clean panic, the capture kernel leaves the NIC to pci-stub "
                              "(never reset: its DMA into the crashed kernel's buffers runs "
                              "until the reboot tears the SMMU down)",

@@ -19,7 +19,7 @@ import re
 
 import protocol
 from evidence import CLASSES, adoption_view, before_panic, boot_mode, dma_summary, id_list, \
-    kernel_problems, kunit_results, lab_lines, outcome_lines, selftest_results
+    kernel_problems, kunit_results, lab_lines, outcome_lines, selftest_results, smmu_device
 
 Check = collections.namedtuple("Check", "name ok detail")
 
@@ -140,12 +140,13 @@ def check_kmemleak(ev):
                         "scanned twice after the dump was saved: no leak")
 
 
-def check_outcome(ev, outcome, reason=None):
-    """Does the capture kernel's log show the expected outcome (and reason)?"""
+def check_outcome(ev, outcome, reason=None, smmu=None):
+    """Does the capture kernel's log show the expected outcome (and reason)?
+    (Of one SMMU's device only, a protocol.Smmu, where given.)"""
     cap = ev.capture_log
     if not cap:
         return False, "no capture kernel log"
-    seen = outcome_lines(cap)
+    seen = outcome_lines(cap, smmu)
     said = "; ".join(m.group(0)[:220] for m in seen.values() if m) or "no SMMU reset or adoption line"
     want = {
         "reset": seen["reset"] and not seen["adopted"],
@@ -162,10 +163,19 @@ def check_outcome(ev, outcome, reason=None):
 
 
 def observed_outcome(ev):
-    """What the capture kernel's log says it did, in a few words."""
+    """What the capture kernel's log says it did, in a few words (with
+    several SMMUs, per SMMU device)."""
     if not ev.capture_log:
         return "no capture kernel log"
-    seen = outcome_lines(ev.capture_log)
+    smmus = protocol.SMMUS[ev.run.machine]
+    if len(smmus) > 1:
+        return "; ".join(f"{smmu_device(ev.capture_log, s)} {smmu_outcome(ev, s)}"
+                         for s in smmus)
+    return smmu_outcome(ev)
+
+
+def smmu_outcome(ev, smmu=None):
+    seen = outcome_lines(ev.capture_log, smmu)
     if seen["adopted"]:
         return "adopted"
     if seen["optout"]:
@@ -177,10 +187,17 @@ def observed_outcome(ev):
 
 
 def check_boot_mode(ev, mode):
-    smmu = protocol.SMMUS[ev.run.machine]
-    got = (boot_mode(ev.system_log, smmu), boot_mode(ev.capture_log, smmu))
+    """Both kernels found every SMMU of the machine the way the mode asks."""
+    smmus = protocol.SMMUS[ev.run.machine]
+
+    def found(log):
+        modes = {boot_mode(log, smmu) for smmu in smmus}
+        return modes.pop() if len(modes) == 1 else None
+    got = (found(ev.system_log), found(ev.capture_log))
+    n = f" ({len(smmus)} SMMUs each)" if len(smmus) > 1 else ""
     return (got == (mode, mode),
-            f"system kernel by {got[0] or 'unknown'}, capture kernel by {got[1] or 'unknown'}")
+            f"system kernel by {got[0] or 'unknown'}, capture kernel by {got[1] or 'unknown'}"
+            + n)
 
 
 def check_selftest(ev, expect, must_pass=()):
@@ -242,17 +259,21 @@ def fmt_dma(c):
                if c["crashed_faults"] else ""))
 
 
-def check_dma(ev, dma, log_outcome):
-    """(e): the NIC's DMA from the panic to its takeover, against the
-    scenario's expectation (scenarios.Scenario.dma)."""
+def check_dma(ev, dma, log_outcome, sid=protocol.NIC_SID, smmu=0):
+    """(e): a device's DMA (the NIC's unless told) from the panic to its
+    takeover, against the scenario's expectation (scenarios.Scenario.dma);
+    smmu: the index of its SMMU, whose programming by the capture kernel
+    it needs."""
     td = ev.trace
     if "error" in td:
         return False, td["error"]
-    c = dma_summary(td, protocol.NIC_SID)
-    if not td["capture_writes"] and log_outcome != "normal":
-        ok, why = False, "the capture kernel never programmed the SMMU"
+    c = dma_summary(td, sid)
+    name = "the NIC" if sid == protocol.NIC_SID else f"sid {sid:#x}"
+    if not td["smmus"][smmu]["capture_writes"] and log_outcome != "normal":
+        ok, why = False, "the capture kernel never programmed the SMMU" + \
+            (f" {smmu}" if len(td["smmus"]) > 1 else "")
     elif sum(c.values()) == 0:
-        ok, why = False, "no DMA from the NIC after the panic: nothing was in flight"
+        ok, why = False, f"no DMA from {name} after the panic: nothing was in flight"
     elif dma == "damage":
         ok = c["untranslated"] + c["aborted"] > 0
         why = "baseline: untranslated or aborted DMA expected"
@@ -263,7 +284,9 @@ def check_dma(ev, dma, log_outcome):
         ok, why = True, "DMA seen"
     else:
         ok, why = False, f"unknown expectation {dma}"
-    return ok, f"{why}; {fmt_dma(c)}"
+    probed = f", {c['probed']} of them after the capture kernel's probe of its SMMU" \
+        if len(td["smmus"]) > 1 else ""
+    return ok, f"{why}; {fmt_dma(c)}{probed}"
 
 
 def check_smmu_off(ev):
@@ -278,7 +301,8 @@ def check_smmu_off(ev):
 def check_granted(ev):
     """(f): no device got DMA access the crashed kernel had not granted it.
 
-    Per DMA device, from the panic to its takeover: nothing translated by a
+    Per DMA device, from the panic to its takeover, against its own SMMU
+    (the machine's placement, protocol.PLACES): nothing translated by a
     table the capture kernel built; translated by the crashed kernel's table
     only where its STE translated; bypass STEs only where its STE was
     bypass; untranslated only where its STE was bypass, or the SMMU was off
@@ -289,17 +313,18 @@ def check_granted(ev):
     if "error" in td:
         return False, td["error"]
     stes = ev.crashed_stes()
-    panic = ev.smmu_regs("panic")
-    if panic is None:
+    devices = protocol.dma_devices(ev.run.machine)
+    panic = [ev.smmu_regs("panic", k) for k in range(len(protocol.SMMUS[ev.run.machine]))]
+    if None in panic:
         return False, "no SMMU registers at the panic in the serial log"
-    off = not panic["CR0"] & 1
-    if not off and not stes:
+    offs = [not p["CR0"] & 1 for p in panic]
+    if not all(offs) and not stes:
         return False, "no STEs of the crashed kernel in the serial log"
     bad, seen = [], 0
-    for sid in protocol.DMA_DEVICES:
+    for sid, (_, k) in devices.items():
         c = dma_summary(td, sid)
-        seen += sum(c[k] for k in ("old", "new", "untranslated", "ste_bypass", "aborted"))
-        cfg = "off" if off else stes.get(sid, "invalid")
+        seen += sum(c[x] for x in ("old", "new", "untranslated", "ste_bypass", "aborted"))
+        cfg = "off" if offs[k] else stes.get(sid, "invalid")
         why = []
         if c["new"]:
             why.append(f"{c['new']} translated by a new table")
@@ -316,23 +341,38 @@ def check_granted(ev):
         return False, "; ".join(bad)
     if not seen:
         return False, "no DMA in the window: nothing to judge"
-    grants = "SMMU off at the panic" if off else ", ".join(
-        f"{sid:#x} {cfg}" for sid, cfg in sorted(stes.items()))
+    if len(panic) == 1:
+        grants = "SMMU off at the panic" if offs[0] else ", ".join(
+            f"{sid:#x} {cfg}" for sid, cfg in sorted(stes.items()))
+    else:
+        grants = ", ".join(f"{sid:#x} {'off' if offs[k] else stes.get(sid, 'invalid')} "
+                           f"on SMMU {k}" for sid, (_, k) in devices.items())
     return True, f"only what the crashed kernel granted ({grants})"
 
 
 def check_stages(ev):
-    """The SMMU implements the stages its machine promises (the capture
-    kernel's first read of SMMU_IDR0)."""
-    smmu, idr0 = protocol.SMMUS[ev.run.machine], ev.trace.get("idr0")
-    if idr0 is None:
-        return False, ev.trace.get("error", "no SMMU_IDR0 read by the capture kernel")
-    got = (bool(idr0 & protocol.IDR0_S1P), bool(idr0 & protocol.IDR0_S2P))
+    """Each SMMU implements the stages its machine promises (the capture
+    kernel's first read of its SMMU_IDR0)."""
+    smmus = protocol.SMMUS[ev.run.machine]
+    if "error" in ev.trace:
+        return False, ev.trace["error"]
     name = {(True, True): "stages 1 and 2", (True, False): "stage 1 only",
             (False, True): "stage 2 only", (False, False): "no stage"}
-    return got == (smmu.s1, smmu.s2), (f"SMMU_IDR0 {idr0:#x}: {name[got]}"
-                                       + ("" if got == (smmu.s1, smmu.s2) else
-                                          f", the machine promises {name[smmu.s1, smmu.s2]}"))
+    oks, details = [], []
+    for smmu, per in zip(smmus, ev.trace["smmus"]):
+        idr0 = per["idr0"]
+        if idr0 is None:
+            oks.append(False)
+            details.append("no SMMU_IDR0 read by the capture kernel")
+            continue
+        got = (bool(idr0 & protocol.IDR0_S1P), bool(idr0 & protocol.IDR0_S2P))
+        oks.append(got == (smmu.s1, smmu.s2))
+        details.append(f"SMMU_IDR0 {idr0:#x}: {name[got]}"
+                       + ("" if oks[-1] else f", the machine promises {name[smmu.s1, smmu.s2]}"))
+    if len(smmus) == 1:
+        return oks[0], details[0]
+    return all(oks), "; ".join(f"SMMU {k} ({smmu.base:#x}): {d}"
+                               for k, (smmu, d) in enumerate(zip(smmus, details)))
 
 
 def check_vmids(ev):
@@ -340,7 +380,7 @@ def check_vmids(ev):
     capture kernel reserved (its debugfs view, as the kselftest printed it),
     and after its first attach with a VMID it had not reserved (QEMU's IOTLB
     lookups)."""
-    view = adoption_view(ev.capture_log, protocol.SMMUS[ev.run.machine])
+    view = adoption_view(ev.capture_log, protocol.SMMUS[ev.run.machine][0])
     if "vmids_reserved_list" not in view:
         return False, "no vmids_reserved_list in the adoption view"
     reserved = id_list(view["vmids_reserved_list"])
@@ -349,6 +389,54 @@ def check_vmids(ev):
     detail = (f"reserved {sorted(reserved)}; the NIC's DMA tagged {sorted(old)} up to its "
               f"takeover, {sorted(new)} after")
     return bool(reserved and old and new and old <= reserved and not new & reserved), detail
+
+
+def check_asids(ev, outcomes):
+    """Stage 1, several SMMUs: per SMMU that adopted, its view (as the
+    kselftest printed it) lists the ASIDs it reserved; they hold the ASID of
+    the CD of each device behind it (/init, before the panic); the device's
+    DMA up to its takeover was tagged with reserved ASIDs of its own SMMU,
+    after it with one its SMMU had not reserved (QEMU's IOTLB lookups). The
+    same value reserved on one SMMU and live on another is no clash: the
+    detail names such values. outcomes: the expected outcome per SMMU."""
+    smmus = protocol.SMMUS[ev.run.machine]
+    devices = protocol.dma_devices(ev.run.machine)
+    cds, tags = ev.crashed_asids(), ev.trace.get("asids", {})
+    ok, parts, reserved = True, [], {}
+    for k, (smmu, outcome) in enumerate(zip(smmus, outcomes)):
+        view = adoption_view(ev.capture_log, smmu)
+        name = smmu_device(ev.capture_log, smmu)
+        if outcome != "adopted":
+            good = view.get("outcome") == outcome
+            ok &= good
+            parts.append(f"{name}: view outcome {view.get('outcome', 'missing')}"
+                         + ("" if good else f", expected {outcome}"))
+            continue
+        if "asids_reserved_list" not in view:
+            ok = False
+            parts.append(f"{name}: no asids_reserved_list in its view")
+            continue
+        mine = reserved[k] = id_list(view["asids_reserved_list"])
+        part = [f"{name}: reserved {sorted(mine)}"]
+        ok &= bool(mine)
+        for sid, (_, at) in devices.items():
+            if at != k:
+                continue
+            t = tags.get(sid, {"capture": set(), "after": set()})
+            cd = cds.get(sid)
+            good = cd is not None and cd in mine and bool(t["capture"]) and \
+                t["capture"] <= mine and bool(t["after"]) and not t["after"] & mine
+            ok &= good
+            part.append(f"sid {sid:#x} CD ASID {cd}, DMA tagged {sorted(t['capture'])} up to "
+                        f"its takeover, {sorted(t['after'])} after")
+        parts.append(", ".join(part))
+    both = set.intersection(*reserved.values()) if len(reserved) > 1 else set()
+    live = sorted({a for sid, (_, k) in devices.items()
+                   for a in tags.get(sid, {}).get("after", set())
+                   for j, r in reserved.items() if j != k and a in r})
+    parts.append(f"reserved on more than one SMMU: {sorted(both) or 'none'}; "
+                 f"new ASIDs that another SMMU keeps reserved: {live or 'none'}")
+    return ok, "; ".join(parts)
 
 
 RESTART = re.compile(r"LAB: reboot=1\s*\n(?:.*\n)*?.*reboot: Restarting system")
@@ -371,22 +459,28 @@ def check_shutdown(ev, sender):
         return False, td["error"]
     if not td["saved_marker"]:
         return False, "no dump-saved marker (the second SMMU_AIDR read) in the trace"
-    down = td.get("teardown")
-    if down is None:
-        return False, "SMMUEN was still set when the capture kernel rebooted"
+    downs = [per["teardown"] for per in td["smmus"]]
+    several = len(downs) > 1
+    if None in downs:
+        return False, "SMMUEN was still set when the capture kernel rebooted" + \
+            (f" (SMMU {downs.index(None)})" if several else "")
     before = {k: sum(d[k] for d in td["saved_dma"].values())
               for k in ("translated", "untranslated", "aborted")}
     nic = td["saved_dma"].get(protocol.NIC_SID, {}).get("translated", 0)
     detail = (f"from the dump saved to the teardown {before['translated']} DMA translated "
               f"({nic} of the NIC), {before['untranslated']} untranslated, "
-              f"{before['aborted']} aborted; SMMUEN cleared at trace line {down['line']} "
-              + ("after GBPA.ABORT was set" if down["gbpa_abort"] else "with GBPA.ABORT clear")
-              + f", after it {down['translated'] + down['untranslated']} DMA passed, "
-              f"{down['aborted']} aborted")
+              f"{before['aborted']} aborted; " + "; ".join(
+                  (f"SMMU {k}: " if several else "")
+                  + f"SMMUEN cleared at trace line {down['line']} "
+                  + ("after GBPA.ABORT was set" if down["gbpa_abort"] else
+                     "with GBPA.ABORT clear")
+                  + f", after it {down['translated'] + down['untranslated']} DMA passed, "
+                  f"{down['aborted']} aborted" for k, down in enumerate(downs)))
     if sender == "reboot" and not nic:
         return False, "no NIC DMA in flight after the dump was saved to judge; " + detail
-    ok = down["gbpa_abort"] and not before["untranslated"] and \
-        not down["untranslated"] and not down["translated"]
+    ok = not before["untranslated"] and all(
+        down["gbpa_abort"] and not down["untranslated"] and not down["translated"]
+        for down in downs)
     return ok, detail
 
 
@@ -408,7 +502,15 @@ def run_checks(ev, scenario, with_crash=True):
     if ev.run.config == "debug":
         res.append(Check("kmemleak", *check_kmemleak(ev)))
     log_outcome = scenario.log_outcome[variant]
-    res.append(Check("outcome", *check_outcome(ev, log_outcome, scenario.reason)))
+    smmus = protocol.SMMUS[ev.run.machine]
+    if len(smmus) == 1:
+        res.append(Check("outcome", *check_outcome(ev, log_outcome, scenario.reason)))
+    else:
+        # One outcome per SMMU, each from the lines of its own device.
+        reasons = scenario.reason or (None,) * len(smmus)
+        for smmu, outcome, reason in zip(smmus, log_outcome, reasons):
+            res.append(Check(f"outcome {smmu.acpi_name}",
+                             *check_outcome(ev, outcome, reason, smmu)))
     res.append(Check("boot mode", *check_boot_mode(ev, mode)))
     if boot.get("selftest"):
         # The series' kselftest: passes in a capture kernel with the series,
@@ -421,12 +523,20 @@ def run_checks(ev, scenario, with_crash=True):
     if dma == "off":
         res.append(Check("(e) SMMU off at the panic", *check_smmu_off(ev)))
         return res
-    res.append(Check("(e) NIC DMA", *check_dma(ev, dma, log_outcome)))
+    if len(smmus) == 1:
+        res.append(Check("(e) NIC DMA", *check_dma(ev, dma, log_outcome)))
+    else:
+        # Each device against its own SMMU's expectation.
+        for sid, (name, k) in protocol.dma_devices(ev.run.machine).items():
+            res.append(Check(f"(e) {name.split()[0]} DMA (SMMU {k})",
+                             *check_dma(ev, dma[k], log_outcome[k], sid, k)))
     res.append(Check("(f) no new DMA access", *check_granted(ev)))
     res.append(Check("(g) shutdown", *check_shutdown(ev, scenario.sender)))
     res.append(Check("SMMU stages", *check_stages(ev)))
     if scenario.vmids and variant == "patched":
         res.append(Check("stage-2 VMIDs", *check_vmids(ev)))
+    if scenario.asids and variant == "patched":
+        res.append(Check("ASIDs per SMMU", *check_asids(ev, log_outcome)))
     return res
 
 

@@ -4,11 +4,12 @@
  *
  * System stage (no /proc/vmcore): mount the pseudo file systems, bring the
  * NICs up (their posted receive buffers are the DMA in flight), load the
- * capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH), print the SMMU's
- * registers, apply the scenario's mutation, mark the panic in QEMU's trace
- * (a read of SMMU_AIDR, which no driver reads) and panic with sysrq 'c'.
+ * capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH), print each
+ * SMMU's registers and each device's STE (and CD) from its own SMMU, apply
+ * the scenario's mutation, mark the panic in QEMU's trace (a read of the
+ * first SMMU's SMMU_AIDR, which no driver reads) and panic with sysrq 'c'.
  *
- * Capture stage (/proc/vmcore exists): print the SMMU's registers and the
+ * Capture stage (/proc/vmcore exists): print the SMMUs' registers and the
  * kernel's SMMU log lines, wait for the dump disk (virtio-blk, serial
  * "vmcore"), copy /proc/vmcore to it (zero blocks are skipped: the host's
  * image is sparse and zero-filled), run the series' kselftest if the
@@ -41,6 +42,7 @@
 #include <sys/wait.h>
 
 #define SMMU_SIZE		0x20000UL
+#define MAX_SMMUS		4
 #define SMMU_AIDR		0x1c
 #define SMMU_CR0		0x20
 #define SMMU_CR0ACK		0x24
@@ -170,47 +172,74 @@ static void mount_all(void)
 		say("warning=\"no debugfs: %s\"", strerror(errno));
 }
 
-static volatile uint8_t *smmu_map(void)
-{
-	static volatile uint8_t *smmu;
-	const char *base;
-	int fd;
+/*
+ * lab.smmu: the SMMUs' register bases, facts of the host's machine,
+ * separated by colons, in the order of lab.sids' SMMU indexes (the first
+ * one carries the trace markers).
+ */
+static unsigned long long smmu_base[MAX_SMMUS];
+static unsigned int nr_smmus;
 
-	if (smmu)
-		return smmu;
-	base = param("smmu", NULL);
-	if (!base) {
+static void parse_smmus(void)
+{
+	const char *p = param("smmu", "");
+	char *end;
+
+	while (*p && nr_smmus < MAX_SMMUS) {
+		smmu_base[nr_smmus++] = strtoull(p, &end, 0);
+		if (end == p)
+			die("bad lab.smmu");
+		p = end + strspn(end, ": ");
+	}
+	if (!nr_smmus) {
 		errno = EINVAL;
 		die("no lab.smmu");
 	}
+}
+
+static volatile uint8_t *smmu_map(unsigned int k)
+{
+	static volatile uint8_t *smmu[MAX_SMMUS];
+	int fd;
+
+	if (!nr_smmus)
+		parse_smmus();
+	if (k >= nr_smmus) {
+		errno = EINVAL;
+		die("no such SMMU in lab.smmu");
+	}
+	if (smmu[k])
+		return smmu[k];
 	fd = open("/dev/mem", O_RDWR | O_SYNC);
 	if (fd < 0)
 		die("open /dev/mem");
-	/* lab.smmu: the SMMU's registers, a fact of the host's machine. */
-	smmu = mmap(NULL, SMMU_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    strtoull(base, NULL, 0));
+	smmu[k] = mmap(NULL, SMMU_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       smmu_base[k]);
 	close(fd);
-	if (smmu == MAP_FAILED)
+	if (smmu[k] == MAP_FAILED)
 		die("mmap SMMU registers");
-	return smmu;
+	return smmu[k];
 }
 
-static uint32_t rd32(unsigned int off)
+static uint32_t rd32(unsigned int k, unsigned int off)
 {
-	return *(volatile uint32_t *)(smmu_map() + off);
+	return *(volatile uint32_t *)(smmu_map(k) + off);
 }
 
-static uint64_t rd64(unsigned int off)
+static uint64_t rd64(unsigned int k, unsigned int off)
 {
-	return *(volatile uint64_t *)(smmu_map() + off);
+	return *(volatile uint64_t *)(smmu_map(k) + off);
 }
 
 static void print_smmu(const char *when)
 {
-	say("smmu when=%s CR0=0x%x GERROR=0x%x GERRORN=0x%x STRTAB_BASE=0x%llx STRTAB_BASE_CFG=0x%x",
-	    when, rd32(SMMU_CR0), rd32(SMMU_GERROR), rd32(SMMU_GERRORN),
-	    (unsigned long long)rd64(SMMU_STRTAB_BASE),
-	    rd32(SMMU_STRTAB_BASE_CFG));
+	if (!nr_smmus)
+		parse_smmus();
+	for (unsigned int k = 0; k < nr_smmus; k++)
+		say("smmu when=%s CR0=0x%x GERROR=0x%x GERRORN=0x%x STRTAB_BASE=0x%llx STRTAB_BASE_CFG=0x%x index=%u base=0x%llx",
+		    when, rd32(k, SMMU_CR0), rd32(k, SMMU_GERROR), rd32(k, SMMU_GERRORN),
+		    (unsigned long long)rd64(k, SMMU_STRTAB_BASE),
+		    rd32(k, SMMU_STRTAB_BASE_CFG), k, smmu_base[k]);
 }
 
 /* Bring every interface but lo up: virtio-net then posts receive buffers. */
@@ -309,42 +338,46 @@ static void phys_wr64(uint64_t pa, uint64_t v)
 
 #define ADDR_MASK	0x000fffffffffffc0ULL	/* bits 51:6 */
 
-/* The live stream table: its base, and its split if it has 2 levels (else 0). */
-static uint64_t strtab_geometry(unsigned int *split)
+/*
+ * SMMU @k's live stream table: its base, and its split if it has 2 levels
+ * (else 0).
+ */
+static uint64_t strtab_geometry(unsigned int k, unsigned int *split)
 {
-	uint32_t cfg = rd32(SMMU_STRTAB_BASE_CFG);
+	uint32_t cfg = rd32(k, SMMU_STRTAB_BASE_CFG);
 
 	*split = ((cfg >> 16) & 3) == 1 ? (cfg >> 6) & 0x1f : 0;
-	return rd64(SMMU_STRTAB_BASE) & ADDR_MASK;
+	return rd64(k, SMMU_STRTAB_BASE) & ADDR_MASK;
 }
 
-/* Where the L1 descriptor of @sid lives (0: a linear table). */
-static uint64_t l1_desc_pa(unsigned int sid)
+/* Where the L1 descriptor of @sid lives on SMMU @k (0: a linear table). */
+static uint64_t l1_desc_pa(unsigned int k, unsigned int sid)
 {
 	unsigned int split;
-	uint64_t base = strtab_geometry(&split);
+	uint64_t base = strtab_geometry(k, &split);
 
 	return split ? base + (uint64_t)(sid >> split) * 8 : 0;
 }
 
-/* Where the stream table entry of @sid lives. */
-static uint64_t ste_pa(unsigned int sid)
+/* Where the stream table entry of @sid lives on SMMU @k. */
+static uint64_t ste_pa(unsigned int k, unsigned int sid)
 {
 	unsigned int split;
-	uint64_t base = strtab_geometry(&split);
+	uint64_t base = strtab_geometry(k, &split);
 
 	if (!split)
 		return base + (uint64_t)sid * 64;
-	return (phys_rd64(l1_desc_pa(sid)) & ADDR_MASK) +
+	return (phys_rd64(l1_desc_pa(k, sid)) & ADDR_MASK) +
 	       (uint64_t)(sid & ((1U << split) - 1)) * 64;
 }
 
-/* Poll a register until it reads @want; a hang names itself. */
-static void wait_reg(unsigned int off, uint32_t mask, uint32_t want, const char *what)
+/* Poll a register of SMMU @k until it reads @want; a hang names itself. */
+static void wait_reg(unsigned int k, unsigned int off, uint32_t mask, uint32_t want,
+		     const char *what)
 {
 	double end = now() + 1.0;
 
-	while ((rd32(off) & mask) != want)
+	while ((rd32(k, off) & mask) != want)
 		if (now() > end) {
 			errno = ETIMEDOUT;
 			die(what);
@@ -362,9 +395,9 @@ static void set_field(uint64_t pa, uint64_t mask, uint64_t val, const char *what
 	    (unsigned long long)phys_rd64(pa));
 }
 
-static void wr32(unsigned int off, uint32_t v)
+static void wr32(unsigned int k, unsigned int off, uint32_t v)
 {
-	*(volatile uint32_t *)(smmu_map() + off) = v;
+	*(volatile uint32_t *)(smmu_map(k) + off) = v;
 }
 
 /* Start of the capture kernel's reserved memory, from /proc/iomem. */
@@ -394,37 +427,38 @@ static uint64_t crashk_start(void)
  * spin on it with interrupts off), puts an illegal command (opcode 0) at
  * the queue's producer index and advances the index.
  */
-static int cmdq_error_armed;
+static int cmdq_error_armed = -1;	/* the SMMU armed, or -1 */
 
-static void cmdq_error_arm(void)
+static void cmdq_error_arm(unsigned int k)
 {
-	uint32_t irq = rd32(SMMU_IRQ_CTRL) & ~IRQ_CTRL_GERROR_IRQEN;
+	uint32_t irq = rd32(k, SMMU_IRQ_CTRL) & ~IRQ_CTRL_GERROR_IRQEN;
 
-	wr32(SMMU_IRQ_CTRL, irq);
-	wait_reg(SMMU_IRQ_CTRLACK, ~0U, irq, "IRQ_CTRLACK");
-	cmdq_error_armed = 1;
-	say("mutated=gerror_cmdq armed=1 IRQ_CTRL=0x%x", irq);
+	wr32(k, SMMU_IRQ_CTRL, irq);
+	wait_reg(k, SMMU_IRQ_CTRLACK, ~0U, irq, "IRQ_CTRLACK");
+	cmdq_error_armed = k;
+	say("mutated=gerror_cmdq armed=1 IRQ_CTRL=0x%x smmu=%u", irq, k);
 }
 
-static void cmdq_error_fire(void)
+static void cmdq_error_fire(unsigned int k)
 {
-	uint64_t base = rd64(SMMU_CMDQ_BASE);
+	uint64_t base = rd64(k, SMMU_CMDQ_BASE);
 	unsigned int log2 = base & 0x1f;
 	uint32_t mask = (2U << log2) - 1;	/* index and wrap bits */
-	uint32_t prod = rd32(SMMU_CMDQ_PROD);
+	uint32_t prod = rd32(k, SMMU_CMDQ_PROD);
 	uint64_t slot = (base & 0x000fffffffffffe0ULL) +
 			(uint64_t)(prod & ((1U << log2) - 1)) * 16;
 
 	phys_wr64(slot, 0);
 	phys_wr64(slot + 8, 0);
-	wr32(SMMU_CMDQ_PROD, (prod & ~mask) | ((prod + 1) & mask));
+	wr32(k, SMMU_CMDQ_PROD, (prod & ~mask) | ((prod + 1) & mask));
 }
 
 /*
- * The DMA devices' stream IDs, from lab.sids (the host's, first the one
- * mutations apply to by default).
+ * The DMA devices' stream IDs and the index of the SMMU in front of each,
+ * from lab.sids ("SID[@K]" each, K 0 if left out; the host's, first the
+ * one mutations apply to by default).
  */
-static unsigned int sids[8];
+static unsigned int sids[8], sid_smmu[8];
 static size_t nr_sids;
 
 static void parse_sids(void)
@@ -433,9 +467,17 @@ static void parse_sids(void)
 	char *end;
 
 	while (*p && nr_sids < sizeof(sids) / sizeof(sids[0])) {
-		sids[nr_sids++] = strtoul(p, &end, 0);
+		sids[nr_sids] = strtoul(p, &end, 0);
 		if (end == p)
 			die("bad lab.sids");
+		sid_smmu[nr_sids] = 0;
+		if (*end == '@') {
+			p = end + 1;
+			sid_smmu[nr_sids] = strtoul(p, &end, 0);
+			if (end == p)
+				die("bad lab.sids");
+		}
+		smmu_map(sid_smmu[nr_sids++]);
 		p = end + strspn(end, " ");
 	}
 	if (!nr_sids) {
@@ -444,26 +486,70 @@ static void parse_sids(void)
 	}
 }
 
-/* The crashed kernel's STE for each DMA device: what it granted. */
+/* The SMMU in front of @sid (lab.sids), the first one for any other. */
+static unsigned int smmu_of(unsigned int sid)
+{
+	for (size_t i = 0; i < nr_sids; i++)
+		if (sids[i] == sid)
+			return sid_smmu[i];
+	return 0;
+}
+
+#define STE_CFG_S1	5
+#define STE_CFG_NESTED	7
+
+/*
+ * The context descriptor of substream 0 (the DMA domain's) of a stage-1
+ * STE, and its ASID (CD word 0, bits 63:48): the ASID the crashed kernel
+ * tagged the device's translations with. S1Fmt 1 and 2 are 2-level CD
+ * tables (L1 descriptor 0 points at the leaf table).
+ */
+static void print_cd(unsigned int k, unsigned int sid, uint64_t w0)
+{
+	unsigned int cdmax = w0 >> 59, fmt = (w0 >> 4) & 3;
+	uint64_t pa = w0 & ADDR_MASK, cd0;
+
+	if (cdmax && fmt) {
+		pa = phys_rd64(pa) & 0x000ffffffffff000ULL;
+		if (!pa)
+			return;
+	}
+	cd0 = phys_rd64(pa);
+	say("cd sid=0x%x pa=0x%llx w0=0x%llx asid=%u valid=%d smmu=%u", sid,
+	    (unsigned long long)pa, (unsigned long long)cd0,
+	    (unsigned int)(cd0 >> 48), (int)((cd0 >> 31) & 1), k);
+}
+
+/*
+ * The crashed kernel's STE for each DMA device, from its own SMMU: what it
+ * granted; and for a stage-1 STE its CD.
+ */
 static void print_stes(void)
 {
 	for (size_t i = 0; i < nr_sids; i++) {
-		uint64_t l1 = l1_desc_pa(sids[i]);
-		uint64_t pa;
+		unsigned int k = sid_smmu[i];
+		uint64_t l1 = l1_desc_pa(k, sids[i]);
+		uint64_t pa, w0;
+		unsigned int cfg;
 
-		if (!(rd32(SMMU_CR0) & 1) || (l1 && !(phys_rd64(l1) & ADDR_MASK)))
+		if (!(rd32(k, SMMU_CR0) & 1) || (l1 && !(phys_rd64(l1) & ADDR_MASK)))
 			continue;
-		pa = ste_pa(sids[i]);
-		say("ste sid=0x%x pa=0x%llx w0=0x%llx w1=0x%llx", sids[i],
-		    (unsigned long long)pa, (unsigned long long)phys_rd64(pa),
-		    (unsigned long long)phys_rd64(pa + 8));
+		pa = ste_pa(k, sids[i]);
+		w0 = phys_rd64(pa);
+		say("ste sid=0x%x pa=0x%llx w0=0x%llx w1=0x%llx smmu=%u", sids[i],
+		    (unsigned long long)pa, (unsigned long long)w0,
+		    (unsigned long long)phys_rd64(pa + 8), k);
+		cfg = (w0 >> 1) & 7;
+		if ((w0 & 1) && (cfg == STE_CFG_S1 || cfg == STE_CFG_NESTED))
+			print_cd(k, sids[i], w0);
 	}
 }
 
 /*
  * The scenario's mutation, "lab.mutate=NAME[:VALUE[:SID]]", applied to the
- * live SMMU state just before the panic (SID defaults to lab.sids' first;
- * VALUE "crashk" is an address 8 MiB into the capture kernel's memory):
+ * live SMMU state just before the panic, on the SMMU in front of SID
+ * (lab.sids; SID defaults to lab.sids' first; VALUE "crashk" is an address
+ * 8 MiB into the capture kernel's memory):
  *   l1_span:V          span field of the SID's L1 descriptor
  *   l1_l2ptr:PA        L2 table pointer of the SID's L1 descriptor
  *   ste_cfg:V          Config field of the SID's STE
@@ -477,15 +563,17 @@ static void mutate(const char *spec)
 {
 	char name[32] = "", arg[64] = "0";
 	unsigned long long val;
-	unsigned int sid = sids[0];
+	unsigned int sid = sids[0], k;
 
 	if (!*spec)
 		return;
 	if (sscanf(spec, "%31[a-z0-9_]:%63[^:]:%i", name, arg, &sid) < 1)
 		die("bad lab.mutate");
+	k = smmu_of(sid);
+	say("mutate=%s sid=0x%x smmu=%u", name, sid, k);
 	val = strcmp(arg, "crashk") ? strtoull(arg, NULL, 0) : crashk_start() + (8 << 20);
 	if (!strcmp(name, "l1_span") || !strcmp(name, "l1_l2ptr")) {
-		uint64_t pa = l1_desc_pa(sid);
+		uint64_t pa = l1_desc_pa(k, sid);
 
 		if (!pa)
 			die("l1 mutation on a linear stream table");
@@ -494,20 +582,20 @@ static void mutate(const char *spec)
 		else
 			set_field(pa, ADDR_MASK, val, name);
 	} else if (!strcmp(name, "ste_cfg")) {
-		set_field(ste_pa(sid), 0xe, val << 1, name);
+		set_field(ste_pa(k, sid), 0xe, val << 1, name);
 	} else if (!strcmp(name, "ste_ctxptr")) {
-		set_field(ste_pa(sid), ADDR_MASK, val, name);
+		set_field(ste_pa(k, sid), ADDR_MASK, val, name);
 	} else if (!strcmp(name, "strtab_log2size")) {
-		uint32_t old = rd32(SMMU_STRTAB_BASE_CFG);
+		uint32_t old = rd32(k, SMMU_STRTAB_BASE_CFG);
 
-		wr32(SMMU_STRTAB_BASE_CFG, (old & ~0x3fU) | (uint32_t)(val & 0x3f));
-		say("mutated=%s old=0x%x new=0x%x", name, old, rd32(SMMU_STRTAB_BASE_CFG));
+		wr32(k, SMMU_STRTAB_BASE_CFG, (old & ~0x3fU) | (uint32_t)(val & 0x3f));
+		say("mutated=%s old=0x%x new=0x%x", name, old, rd32(k, SMMU_STRTAB_BASE_CFG));
 	} else if (!strcmp(name, "gerror_cmdq")) {
-		cmdq_error_arm();
+		cmdq_error_arm(k);
 	} else if (!strcmp(name, "smmu_off")) {
-		wr32(SMMU_CR0, 0);
-		wait_reg(SMMU_CR0ACK, 1, 0, "CR0ACK");
-		say("mutated=smmu_off CR0=0x%x", rd32(SMMU_CR0));
+		wr32(k, SMMU_CR0, 0);
+		wait_reg(k, SMMU_CR0ACK, 1, 0, "CR0ACK");
+		say("mutated=smmu_off CR0=0x%x", rd32(k, SMMU_CR0));
 	} else {
 		errno = EINVAL;
 		die("unknown lab.mutate");
@@ -559,10 +647,14 @@ static void system_stage(void)
 	sync();
 	/* The panic stops the console: let this line out first. */
 	tcdrain(1);
-	if (cmdq_error_armed)
-		cmdq_error_fire();
-	/* The panic marker in QEMU's trace: no driver reads SMMU_AIDR. */
-	(void)rd32(SMMU_AIDR);
+	if (cmdq_error_armed >= 0)
+		cmdq_error_fire(cmdq_error_armed);
+	/*
+	 * The panic marker in QEMU's trace: no driver reads SMMU_AIDR. The
+	 * first SMMU's only, so that its first read is the panic and its
+	 * second the dump saved, however many SMMUs there are.
+	 */
+	(void)rd32(0, SMMU_AIDR);
 	if (write_file("/proc/sysrq-trigger", "c"))
 		die("sysrq");
 	die("still alive after sysrq c");
@@ -719,7 +811,7 @@ static void capture_stage(void)
 	smmu_log();
 	save_vmcore();
 	/* The dump-saved marker in QEMU's trace: the second SMMU_AIDR read */
-	(void)rd32(SMMU_AIDR);
+	(void)rd32(0, SMMU_AIDR);
 	run_selftest();
 	kmemleak_report();
 }

@@ -24,6 +24,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import evidence  # noqa: E402
+import protocol  # noqa: E402
 import qemu  # noqa: E402
 import runs  # noqa: E402
 import test_verify  # noqa: E402
@@ -32,23 +33,30 @@ DATA = test_verify.DATA
 FILES = ("serial", "boot", "evidence", "vmcore_dmesg", "crash")
 
 
-def cut_trace(lines, after_per_sid=64):
-    """Before the panic marker (the first SMMU_AIDR read), only register
-    writes matter (the stream table's base); after it, a device's DMA once
-    the capture kernel took it over (its first CFGI_STE) is counted under
-    "after", whose classes no check reads: its first few translations are
-    kept (the VMIDs they were tagged with are read), and all from the
-    dump-saved marker (the second read) on. An IOTLB lookup is kept with
-    the translation it precedes."""
-    marks = [i for i, ln in enumerate(lines)
-             if "smmuv3_read_mmio" in ln and "addr: 0x1c " in ln]
+def cut_trace(lines, after_per_sid=64, smmus=(protocol.SMMU,), sid_smmu=None):
+    """Before the panic marker (the first SMMU_AIDR read of the first SMMU),
+    only SMMU register writes matter (the stream table's base); after it, a
+    device's DMA once the capture kernel took it over (its first CFGI_STE)
+    is counted under "after", whose classes no check reads: its first few
+    translations are kept (the VMIDs and ASIDs they were tagged with are
+    read), and all from the dump-saved marker (the second read) on. An
+    IOTLB lookup is kept with the translation it precedes. The MMIO of
+    other devices than the SMMUs (machines with several SMMUs trace every
+    device's) is dropped. smmus, sid_smmu: the machine's, as
+    evidence.trace_dma() takes them."""
+    events = evidence.trace_events(lines, smmus)
+    devfn_sid = {s & 0xff: s for s in sid_smmu or {}}
+    marks = evidence.markers(events)
     first = marks[0] if marks else len(lines)
     saved = marks[1] if len(marks) > 1 else len(lines)
     keep, taken, after, lookup = [], set(), {}, None
     for i, ln in enumerate(lines):
+        ev, _, acc = events[i]
         if i < first:
-            if "smmuv3_write_mmio" in ln:
+            if acc and acc[1]:
                 keep.append(ln)
+            continue
+        if ev and ev.startswith("memory_region_ops_") and not acc:
             continue
         if "smmu_iotlb_lookup_" in ln:
             lookup = ln
@@ -59,7 +67,7 @@ def cut_trace(lines, after_per_sid=64):
         m = re.search(r"smmuv3_translate_\w+ .*sid=0x([0-9a-f]+)", ln)
         sid = int(m.group(1), 16) if m else None
         m = re.search(r"smmuv3-iommu-memory-region-(\d+)-\d+ .*translation failed", ln)
-        sid = int(m.group(1)) if m else sid
+        sid = devfn_sid.get(int(m.group(1)), int(m.group(1))) if m else sid
         if sid in taken and i < saved:
             after[sid] = after.get(sid, 0) + 1
             if after[sid] > after_per_sid:
@@ -99,7 +107,8 @@ def record(name):
         if os.path.exists(src_run.path(what)):
             shutil.copy(src_run.path(what), dst)
     with open(src_run.path("qemu_log"), errors="replace") as f:
-        kept = cut_trace(f.readlines())
+        kept = cut_trace(f.readlines(), smmus=protocol.SMMUS[src_run.machine],
+                         sid_smmu=protocol.sid_smmu(src_run.machine))
     with gzip.GzipFile(os.path.join(dst, "qemu.log.gz"), "wb", mtime=0) as f:
         f.write("".join(kept).encode())
     case = {"run": parse_name(name),
