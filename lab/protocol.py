@@ -109,11 +109,10 @@ def guest_params(capture="", machine="smmuv3"):
     """What every kdump run tells /init: where the machine's SMMUs are
     (lab.smmu, their bases separated by colons: a comma would become a space
     inside lab.capture; the first one /init marks the trace on), the stream
-    IDs whose
-    STEs it prints, each SID@K with K the index of its SMMU in lab.smmu
-    where K is not 0 (mutations apply to the first SID by default, and to
-    the SMMU of the SID they name), and the capture kernel's command line
-    (CAPTURE_CMDLINE, where the SMMUs are, and `capture`)."""
+    IDs whose STEs it prints, each SID@K with K the index of its SMMU in
+    lab.smmu where K is not 0 (mutations apply to the first SID by default,
+    and to the SMMU of the SID they name), and the capture kernel's command
+    line (CAPTURE_CMDLINE, where the SMMUs are, and `capture`)."""
     smmu = param("smmu", ":".join(f"{s.base:#x}" for s in SMMUS[machine]))
     cap = " ".join(x for x in (CAPTURE_CMDLINE, smmu, capture) if x)
     sids = ",".join(f"{s:#x}" + (f"@{k}" if k else "")

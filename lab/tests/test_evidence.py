@@ -121,6 +121,122 @@ class TraceDma(unittest.TestCase):
         self.assertEqual(td["gerror"], {protocol.SMMU_GERROR: 1, protocol.SMMU_GERROR + 4: 0})
 
 
+TWO = protocol.SMMUS["smmuv3x2"]
+DISK2 = protocol.device_sid("smmuv3x2", "disk")
+
+
+def mr(kind, k, off, val, size=4, base=None):
+    """A QEMU 11 memory_region_ops_* line: an access of SMMU k (of TWO), or
+    of another device at base."""
+    addr = (TWO[k].base if base is None else base) + off
+    name = "arm-smmuv3" if base is None else "pl011"
+    return (f"2026-12-02T04:40:19.553896Z memory_region_ops_{kind} cpu 0 mr 0x5555{k}000 "
+            f"addr {addr:#x} value {val:#x} size {size} name '{name}'\n")
+
+
+def tr2(kind, sid, iova=0xfffff000):
+    return "2026-12-02T04:40:19.553896Z " + tr(kind, sid, iova).split(":", 1)[1]
+
+
+class TwoSmmus(unittest.TestCase):
+    """The trace of a machine with two SMMUs: each register access is the
+    SMMU's whose registers hold its address, each device judged against
+    its own SMMU."""
+
+    def classify(self, lines):
+        return evidence.trace_dma(lines, (0xf0000000, 0x100000000), TWO,
+                                  protocol.sid_smmu("smmuv3x2"))
+
+    def test_placement(self):
+        self.assertEqual(protocol.dma_devices("smmuv3x2"),
+                         {NIC: ("virtio-net", 0), 0x900: ("virtio-blk (dump disk)", 1)})
+        self.assertEqual(protocol.sid_smmu("smmuv3"), {NIC: 0, protocol.DISK_SID: 0})
+
+    def test_access_attribution(self):
+        self.assertEqual(evidence.smmu_access("memory_region_ops_write",
+                                              mr("write", 1, 0x80, 0x1000, 8).split(" ", 2)[2],
+                                              TWO), (1, True, 0x80, 0x1000, 8))
+        # Another device's registers, and the offset-only lines: not an SMMU's.
+        self.assertIsNone(evidence.smmu_access(
+            "memory_region_ops_read", mr("read", 0, 0x1c, 0, base=0x9000000).split(" ", 2)[2],
+            TWO))
+        self.assertIsNone(evidence.smmu_access("smmuv3_read_mmio",
+                                               "addr: 0x1c val:0x0 size: 0x4(0)", TWO))
+        self.assertEqual(evidence.smmu_access("smmuv3_read_mmio",
+                                              "addr: 0x1c val:0x0 size: 0x4(0)",
+                                              (protocol.SMMU,)), (0, False, 0x1c, 0, 4))
+
+    def test_markers_are_the_first_smmus(self):
+        # An AIDR read of the second SMMU, or another device's at the same
+        # offset, marks nothing.
+        td = self.classify([mr("read", 1, protocol.SMMU_AIDR, 0), tr2("success", NIC),
+                            mr("read", 0, protocol.SMMU_AIDR, 0, base=0x9000000)])
+        self.assertIn("error", td)
+        td = self.classify([mr("read", 1, protocol.SMMU_AIDR, 0),
+                            mr("read", 0, protocol.SMMU_AIDR, 0), tr2("success", NIC)])
+        self.assertEqual(evidence.dma_summary(td, NIC)["old"], 1)
+        self.assertFalse(td["saved_marker"])
+
+    def test_tables_and_probes_per_smmu(self):
+        td = self.classify([
+            mr("write", 0, protocol.SMMU_STRTAB_BASE, 0x1000, 8),
+            mr("write", 1, protocol.SMMU_STRTAB_BASE, 0x2000, 8),
+            mr("read", 0, protocol.SMMU_AIDR, 0),
+            # The first SMMU's probe starts and it installs a new table ...
+            mr("read", 0, protocol.SMMU_IDR0, 0xd44101a),
+            mr("write", 0, protocol.SMMU_STRTAB_BASE, 0x3000, 8),
+            # ... the second's table stays the crashed kernel's, its probe
+            # not started: a fault of the disk there is the crashed kernel's.
+            tr2("success", NIC), tr2("success", DISK2),
+            f"smmuv3-iommu-memory-region-0-3 translation failed for iova=0x1000 (C_BAD_STE)\n",
+            mr("read", 1, protocol.SMMU_IDR0, 0xd44101b),
+            tr2("abort", DISK2)])
+        nic, disk = evidence.dma_summary(td, NIC), evidence.dma_summary(td, DISK2)
+        self.assertEqual((nic["old"], nic["new"], nic["probed"]), (0, 1, 1))
+        self.assertEqual((disk["old"], disk["new"], disk["crashed_faults"], disk["aborted"],
+                          disk["probed"]), (1, 0, 1, 1, 1))
+        self.assertEqual([p["idr0"] for p in td["smmus"]], [0xd44101a, 0xd44101b])
+        self.assertEqual([p["crashed_strtab"] for p in td["smmus"]], [0x1000, 0x2000])
+        self.assertEqual([p["capture_writes"] for p in td["smmus"]], [1, 0])
+        self.assertEqual(td["idr0"], 0xd44101a)
+
+    def test_teardown_per_smmu(self):
+        # The second SMMU cleared SMMUEN without GBPA.ABORT; the first with
+        # it; each one's DMA after its own teardown.
+        td = self.classify([mr("read", 0, protocol.SMMU_AIDR, 0),
+                            mr("read", 0, protocol.SMMU_IDR0, 0),
+                            mr("read", 1, protocol.SMMU_IDR0, 0),
+                            mr("read", 0, protocol.SMMU_AIDR, 0),
+                            mr("write", 0, protocol.SMMU_GBPA, protocol.GBPA_ABORT),
+                            mr("write", 0, protocol.SMMU_CR0, 0),
+                            tr2("success", DISK2),
+                            mr("write", 1, protocol.SMMU_CR0, 0),
+                            tr2("disable", DISK2), tr2("abort", NIC)])
+        self.assertEqual(td["smmus"][0]["teardown"], {
+            "line": 6, "gbpa_abort": True, "untranslated": 0, "aborted": 1, "translated": 0})
+        self.assertEqual(td["smmus"][1]["teardown"], {
+            "line": 8, "gbpa_abort": False, "untranslated": 1, "aborted": 0, "translated": 0})
+        self.assertEqual(td["saved_dma"], {DISK2: {"translated": 1, "untranslated": 0,
+                                                   "aborted": 0}})
+
+    def test_asid_tags(self):
+        def lookup(asid, iova):
+            return (f"2026-12-02T04:40:19.553896Z smmu_iotlb_lookup_miss IOTLB cache MISS "
+                    f"asid={asid} vmid=-1 addr={iova:#x} hit=0 miss=1 hit rate=0\n")
+
+        def ok(sid, iova):
+            return (f"2026-12-02T04:40:19.553896Z smmuv3_translate_success "
+                    f"smmuv3-iommu-memory-region-0-3 sid={sid:#x} iova={iova:#x} "
+                    f"translated=0x1 perm=0x3 stage=1\n")
+        td = self.classify([mr("read", 0, protocol.SMMU_AIDR, 0),
+                            lookup(1, 0x1000), mr("read", 0, 0, 0, base=0x9000000),
+                            ok(DISK2, 0x1000), lookup(2, 0x2000), ok(NIC, 0x2000),
+                            f"2026-12-02T04:40:19.553896Z smmuv3_cmdq_cfgi_ste "
+                            f"streamid= {DISK2:#x}\n", lookup(2, 0x3000), ok(DISK2, 0x3000)])
+        self.assertEqual(td["asids"], {DISK2: {"capture": {1}, "after": {2}},
+                                       NIC: {"capture": {2}, "after": set()}})
+
+
 class Logs(unittest.TestCase):
     def test_adoption_view_and_id_lists(self):
         log = (f"# {protocol.SMMU.dt_name}: vmids_reserved_list: 1-3,7\n"
@@ -131,6 +247,17 @@ class Logs(unittest.TestCase):
         self.assertEqual(evidence.id_list(view["vmids_reserved_list"]), {1, 2, 3, 7})
         self.assertEqual(evidence.id_list("none"), set())
         self.assertEqual(evidence.adoption_view("", protocol.SMMU), {})
+
+    def test_outcome_lines_per_smmu(self):
+        log = ("[    1.0] arm-smmu-v3 arm-smmu-v3.0.auto: kdump: adopted the crashed kernel's "
+               "2-level stream table at 0x1000: 256 L1 entries\n"
+               "[    1.1] arm-smmu-v3 arm-smmu-v3.1.auto: kdump: not adopting the crashed "
+               "kernel's stream table: cannot reserve\n"
+               "[    1.2] arm-smmu-v3 arm-smmu-v3.1.auto: SMMU currently enabled! Resetting...\n")
+        first, second = (evidence.outcome_lines(log, s) for s in TWO)
+        self.assertTrue(first["adopted"] and not first["refused"] and not first["reset"])
+        self.assertTrue(second["refused"] and second["reset"] and not second["adopted"])
+        self.assertTrue(all(evidence.outcome_lines(log)[k] for k in ("adopted", "reset")))
 
     def test_boot_mode(self):
         dt = f"arm-smmu-v3 {protocol.SMMU.dt_name}: probing"

@@ -66,6 +66,38 @@ class Contract(unittest.TestCase):
         # What /init reads in the capture kernel is on the capture command line.
         self.assertIn("smmu", params(dt["capture"]))
 
+    def test_every_machine_places_its_devices(self):
+        self.assertEqual(set(qemu.MACHINES), set(protocol.PLACES))
+        for machine, places in protocol.PLACES.items():
+            sids = protocol.dma_devices(machine)
+            self.assertEqual(set(places), set(protocol.DEVICE_NAMES), machine)
+            self.assertTrue(all(p.smmu < len(protocol.SMMUS[machine]) for p in places.values()))
+            # A translation fault names a device's devfn only.
+            self.assertEqual(len({s & 0xff for s in sids}), len(sids), machine)
+            self.assertEqual(list(sids)[0], protocol.NIC_SID, machine)
+
+    def test_two_smmus_params(self):
+        run = runs.Run("patched", "acpi", "two_smmus_one_corrupt", machine="smmuv3x2")
+        p = params(qemu.kernel_params(run, SCENARIOS["two_smmus_one_corrupt"]))
+        self.assertEqual(p["smmu"], "0xc000000:0xc020000")
+        self.assertEqual(p["sids"].split(), ["0x8", "0x900@1"])
+        # The capture command line keeps both SMMUs (a comma would split them).
+        self.assertEqual(params(p["capture"])["smmu"], "0xc000000:0xc020000")
+        self.assertEqual(p["mutate"], "ste_cfg:2:0x900")
+        self.assertEqual(p["disk_reader"], "1")
+        self.assertIn(f"SID {0x900}'s", SCENARIOS["two_smmus_one_corrupt"].reason[1])
+
+    def test_two_smmus_in_check(self):
+        from scenarios import in_check
+        for name in ("two_smmus", "two_smmus_one_corrupt"):
+            sc = SCENARIOS[name]
+            self.assertEqual(sc.modes, ("acpi",))
+            self.assertTrue(set(sc.modes) <= set(qemu.MACHINES[sc.machine].modes))
+            self.assertEqual(len(sc.log_outcome["patched"]), len(protocol.SMMUS[sc.machine]))
+            self.assertTrue(in_check(name, "patched", "lab"))
+            self.assertFalse(in_check(name, "base", "lab"))
+            self.assertFalse(in_check(name, "patched", "debug"))
+
     def test_scenario_reasons_name_the_nic(self):
         self.assertIn(f"SID {protocol.NIC_SID}'s", SCENARIOS["ste_cfg_reserved"].reason)
 
@@ -94,6 +126,22 @@ class RunRecord(unittest.TestCase):
         self.assertIn(f"addr={protocol.NIC_SLOT:#x}", " ".join(args))
         args, _ = qemu.command(runs.Run("patched"), "/initrd", "")
         self.assertNotIn("-bios", args)
+
+    def test_two_smmus_arguments(self):
+        run = runs.Run("patched", "acpi", "two_smmus", machine="smmuv3x2")
+        args, _ = qemu.command(run, "/initrd", "", disk_read_bps=16384)
+        line = " ".join(args)
+        self.assertEqual(args[0], qemu.QEMU_ROOT)
+        self.assertNotIn("iommu=", line)
+        self.assertEqual(line.count("-device arm-smmuv3,primary-bus="), 2)
+        self.assertIn(f"pxb-pcie,id=pcie.1,bus_nr={protocol.PXB_BUS},bus=pcie.0,"
+                      f"addr={protocol.PXB_SLOT:#x}", line)
+        self.assertRegex(line, r"virtio-net-pci,[^ ]*,bus=pcie\.0,addr=0x1( |$)")
+        self.assertRegex(line, r"virtio-blk-pci,[^ ]*,bus=rp1,addr=0x0( |$)")
+        self.assertIn("throttling.bps-read=16384", line)
+        self.assertIn("memory_region_ops_write", args)
+        self.assertNotIn("smmuv3_write_mmio", args)
+        self.assertEqual(run.name, "smmuv3x2-patched-acpi-two_smmus")
 
 
 if __name__ == "__main__":

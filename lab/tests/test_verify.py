@@ -292,6 +292,154 @@ class Red(unittest.TestCase):
                   "adopted the crashed kernel's 2-level stream table at", count=-1)
         self.assertEqual(self.failing(), {"outcome"})
 
+    TWO = "smmuv3x2-patched-acpi-two_smmus"
+    CORRUPT = "smmuv3x2-patched-acpi-two_smmus_one_corrupt"
+
+    def smmu_line(self, kind, k, off, val, size=4):
+        """A register access of SMMU k of the two-SMMU machine, as QEMU 11
+        traces it (memory_region_ops_*)."""
+        return (f"2026-12-02T05:14:12.000000Z memory_region_ops_{kind} cpu 0 mr 0x5555 addr "
+                f"{protocol.SMMUS['smmuv3x2'][k].base + off:#x} value {val:#x} size {size} "
+                f"name 'arm-smmuv3'\n")
+
+    def test_two_smmus_second_one_reset(self):
+        # The second SMMU's adoption line replaced by today's reset: its
+        # own outcome fails, the first one's stays green.
+        self.use(self.TWO)
+        self.assertEqual(self.failing(), set())
+        self.edit("serial.log", "arm-smmu-v3 arm-smmu-v3.1.auto: kdump: adopted the crashed",
+                  "arm-smmu-v3 arm-smmu-v3.1.auto: SMMU currently enabled! Resetting...\n"
+                  "[    1.0] arm-smmu-v3 arm-smmu-v3.1.auto: kdump: kept the crashed")
+        self.assertEqual(self.failing(), {"outcome arm-smmu-v3.1.auto"})
+
+    def test_two_smmus_table_replaced_on_the_second(self):
+        # The capture kernel installs a new table on the second SMMU before
+        # the disk's takeover: the disk's DMA after it is "new" there, and
+        # the NIC's, behind the first SMMU, stays the crashed kernel's.
+        self.use(self.TWO)
+        path = os.path.join(self.tmp, self.RUN, "qemu.log")
+        with open(path) as f:
+            lines = f.readlines()
+        probe = next(i for i, ln in enumerate(lines)
+                     if f"addr {protocol.SMMUS['smmuv3x2'][1].base:#x} " in ln
+                     and "ops_read" in ln and i > 1000)
+        lines.insert(probe + 1, self.smmu_line("write", 1, protocol.SMMU_STRTAB_BASE,
+                                               0x12345000, 8))
+        with open(path, "w") as f:
+            f.writelines(lines)
+        self.assertEqual(self.failing(), {"(e) virtio-blk DMA (SMMU 1)",
+                                          "(f) no new DMA access"})
+
+    def test_two_smmus_table_replaced_on_the_first(self):
+        # The same on the first SMMU: the NIC's DMA is "new", the disk's not.
+        self.use(self.TWO)
+        path = os.path.join(self.tmp, self.RUN, "qemu.log")
+        with open(path) as f:
+            lines = f.readlines()
+        marker = min(i for i, ln in enumerate(lines)
+                     if f"addr {protocol.SMMUS['smmuv3x2'][0].base + protocol.SMMU_AIDR:#x} "
+                     in ln)
+        lines.insert(marker + 1, self.smmu_line("read", 0, protocol.SMMU_IDR0, 0xd44101a)
+                     + self.smmu_line("write", 0, protocol.SMMU_STRTAB_BASE, 0x12345000, 8))
+        with open(path, "w") as f:
+            f.writelines(lines)
+        self.assertEqual(self.failing(), {"(e) virtio-net DMA (SMMU 0)",
+                                          "(f) no new DMA access"})
+
+    def test_two_smmus_disk_dma_required_where_adopted(self):
+        # No DMA of the disk in the window: red where its SMMU adopted,
+        # allowed where it fell back (the reset takes the disk over at once).
+        no_disk = (lambda i, ln, lines: "sid=0x900 " not in ln
+                   and "memory-region-0-" not in ln)
+        self.use(self.TWO)
+        self.trace_edit(no_disk)
+        self.assertEqual(self.failing(), {"(e) virtio-blk DMA (SMMU 1)", "ASIDs per SMMU"})
+        self.use(self.CORRUPT)
+        self.trace_edit(no_disk)
+        self.assertEqual(self.failing(), set())
+
+    def test_two_smmus_stages_per_smmu(self):
+        # The second SMMU's first IDR0 read shows stage 2 too.
+        self.use(self.TWO)
+        idr0 = f"addr {protocol.SMMUS['smmuv3x2'][1].base + protocol.SMMU_IDR0:#x} value "
+        self.edit("qemu.log", idr0 + "0xd44101a ", idr0 + "0xd44101b ", count=-1)
+        self.assertEqual(self.failing(), {"SMMU stages"})
+
+    def test_two_smmus_boot_mode_one_smmu_missing(self):
+        # The capture kernel's log without the second SMMU's IORT device.
+        self.use(self.TWO)
+        path = os.path.join(self.tmp, self.RUN, "serial.log")
+        with open(path) as f:
+            text = f.read()
+        i = text.index("Starting crashdump kernel")
+        with open(path, "w") as f:
+            f.write(text[:i] + text[i:].replace("arm-smmu-v3 arm-smmu-v3.1.auto",
+                                                "arm-smmu-v3 other.1.auto"))
+        self.assertIn("boot mode", self.failing())
+
+    def test_two_smmus_marker_on_the_second(self):
+        # /init's AIDR reads must be the first SMMU's: on the second they
+        # mark nothing, and no window can be judged.
+        self.use(self.TWO)
+        first, second = (f"addr {s.base + protocol.SMMU_AIDR:#x} "
+                         for s in protocol.SMMUS["smmuv3x2"])
+        self.edit("qemu.log", first, second, count=-1)
+        self.assertTrue({"(e) virtio-net DMA (SMMU 0)", "(e) virtio-blk DMA (SMMU 1)",
+                         "(f) no new DMA access", "(g) shutdown", "SMMU stages"}
+                        <= self.failing())
+
+    def test_two_smmus_asids(self):
+        # The second SMMU's view does not hold the ASID of its device's CD
+        # (nor the tags of its DMA up to the takeover) ...
+        self.use(self.TWO)
+        self.edit("serial.log", "# arm-smmu-v3.1.auto: asids_reserved_list: 1",
+                  "# arm-smmu-v3.1.auto: asids_reserved_list: 3")
+        self.assertEqual(self.failing(), {"ASIDs per SMMU"})
+        # ... or its new domain reuses an ASID it reserved.
+        self.use(self.TWO)
+        self.edit("serial.log", "# arm-smmu-v3.1.auto: asids_reserved_list: 1",
+                  "# arm-smmu-v3.1.auto: asids_reserved_list: 1-2")
+        self.assertEqual(self.failing(), {"ASIDs per SMMU"})
+        # ... or the first SMMU's new domain one the first reserved. The
+        # same value live on one SMMU and reserved on the other is no clash:
+        # the recorded run has both ways round.
+        self.use(self.TWO)
+        got = {name: (ok, detail) for name, ok, detail in judge(self.tmp, self.case)}
+        self.assertTrue(got["ASIDs per SMMU"][0])
+        self.assertIn("new ASIDs that another SMMU keeps reserved: [1, 2]",
+                      got["ASIDs per SMMU"][1])
+        self.edit("serial.log", "# arm-smmu-v3.0.auto: asids_reserved_list: 2",
+                  "# arm-smmu-v3.0.auto: asids_reserved_list: 1-2")
+        self.assertEqual(self.failing(), {"ASIDs per SMMU"})
+
+    def test_two_smmus_second_teardown_without_gbpa_abort(self):
+        # The second SMMU's last GBPA write dropped: its teardown clears
+        # SMMUEN without GBPA.ABORT, the first one's is fine.
+        self.use(self.TWO)
+        gbpa = f"memory_region_ops_write cpu 0 mr 0x5555799c3730 addr " \
+               f"{protocol.SMMUS['smmuv3x2'][1].base + protocol.SMMU_GBPA:#x} "
+        self.trace_edit(lambda i, ln, lines: gbpa not in ln or
+                        any(gbpa in x for x in lines[i + 1:]))
+        self.assertEqual(self.failing(), {"(g) shutdown"})
+
+    def test_two_smmus_one_corrupt_outcomes(self):
+        self.use(self.CORRUPT)
+        self.assertEqual(self.failing(), set())
+        # The corrupt SMMU adopting instead of falling back ...
+        self.edit("serial.log", "arm-smmu-v3 arm-smmu-v3.1.auto: kdump: not adopting the "
+                  "crashed kernel's stream table:", "arm-smmu-v3 arm-smmu-v3.1.auto: kdump: "
+                  "adopted the crashed kernel's stream table:")
+        self.assertEqual(self.failing(), {"outcome arm-smmu-v3.1.auto"})
+        # ... or the sound one falling back with it, its view saying so.
+        self.use(self.CORRUPT)
+        self.edit("serial.log", "arm-smmu-v3 arm-smmu-v3.0.auto: kdump: adopted the",
+                  "arm-smmu-v3 arm-smmu-v3.0.auto: kdump: not adopting the crashed kernel's "
+                  "stream table: x\n[    1.0] arm-smmu-v3 arm-smmu-v3.0.auto: SMMU currently "
+                  "enabled! Resetting...\n[    1.0] arm-smmu-v3 arm-smmu-v3.0.auto: the")
+        self.edit("serial.log", "# arm-smmu-v3.0.auto: outcome: adopted",
+                  "# arm-smmu-v3.0.auto: outcome: fallback")
+        self.assertEqual(self.failing(), {"outcome arm-smmu-v3.0.auto", "ASIDs per SMMU"})
+
     def test_boot_timeout(self):
         with open(os.path.join(self.tmp, self.RUN, "boot.json"), "w") as f:
             json.dump({"reason": "timeout after 180 s waiting for capture"}, f)
