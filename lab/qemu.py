@@ -78,8 +78,14 @@ TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_cmdq_cfgi_ste"]
 # enough that they outlast the capture kernel's takeover of the SMMU (about
 # 0.7 s on the lab kernel, 4 s on the debug one), so that DMA is in flight
 # then; "reboot", until the capture kernel reboots after saving the dump
-# (about 20 s on the lab kernel, 90 s on the debug one).
+# (about 20 s on the lab kernel, 90 s on the debug one); "late_takeover",
+# slow enough that they outlast a later takeover: on "smmuv3x2" (two SMMUs
+# behind UEFI + ACPI) the capture kernel probed the first SMMU 0.79 to 2.15 s
+# after the panic (QEMU's trace timestamps, lab kernel, 2026-12-02; 0.6 to
+# 0.8 s with one SMMU): 1024 buffers at 150 frames/s last about 6.8 s, three
+# times the slowest (at 400 they last 2.56 s, and ran dry before the probe).
 SENDER_RATES = {"takeover": {"lab": 400, "debug": 100},
+                "late_takeover": {"lab": 150, "debug": 40},
                 "reboot": {"lab": 10, "debug": 3}}
 SENDER_MAX_SECONDS = 900
 

@@ -47,8 +47,10 @@ class Scenario:
     gerror: bool = False         # a global error latched at the panic must be acknowledged
     selftest_pass: tuple = ()    # kselftest cases that must pass on patched, not skip
     # How long the NIC's DMA into the crashed kernel's buffers must last
-    # (lab/qemu.py SENDER_RATES): "takeover", or "reboot", where (g) must
-    # see it still translated after the dump was saved.
+    # (lab/qemu.py SENDER_RATES, which owns the rates): "takeover";
+    # "late_takeover", where the capture kernel takes the SMMUs over later
+    # (several SMMUs); or "reboot", where (g) must see it still translated
+    # after the dump was saved.
     sender: str = "takeover"
     # A fixture kernel (build/out-KERNEL: the series plus a lab-only patch of
     # lab/fixtures/, lab/build-kernel.sh) booted as both kernels in place of
@@ -86,7 +88,8 @@ SECOND_DISK = device_sid("smmuv3x2", "disk")
 # read lands before the takeover. One that resets takes the disk over at
 # once, and the read may land after (base, the fallback): there rule (f)
 # only, on what the window holds.
-TWO = dict(modes=("acpi",), machine="smmuv3x2", asids=True, disk_read_bps=16384)
+TWO = dict(modes=("acpi",), machine="smmuv3x2", asids=True, disk_read_bps=16384,
+           sender="late_takeover")
 
 
 def fault(what, mutation, reason):

@@ -283,6 +283,11 @@ def check_dma(ev, dma, log_outcome, sid=protocol.NIC_SID, smmu=0):
     elif dma == "adopted":
         ok = c["untranslated"] == 0 and c["aborted"] == 0 and c["new"] == 0 and c["old"] > 0
         why = "adopted: only the crashed kernel's translations expected"
+        if len(td["smmus"]) > 1 and not c["probed"]:
+            # Several SMMUs: the adoption is proven only by DMA that the
+            # capture kernel's probe of the device's SMMU did not stop.
+            ok = False
+            why += ", and some after the capture kernel's probe of its SMMU: none"
     elif dma in ("granted", "optional"):
         ok, why = True, "DMA seen"
     else:
