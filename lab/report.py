@@ -64,7 +64,7 @@ def expected(row):
         # Several SMMUs: each one's outcome and DMA expectation.
         reasons = sc.reason or (None,) * len(out)
         return ", ".join(o + (f" /{r}/" if o == "fallback" else "")
-                         for o, r in zip(out, reasons)) + "; " + ", ".join(dma)
+                         for o, r in zip(out, reasons, strict=True)) + "; " + ", ".join(dma)
     return out + (f" /{sc.reason}/" if out == "fallback" else "") + \
         f"; {dma}" + ("; GERROR acked" if sc.gerror else "")
 

@@ -30,7 +30,9 @@ class Scenario:
     #   "adopted"   translated by the crashed kernel's table only
     #   "damage"    some untranslated or aborted (the baseline)
     #   "granted"   only rule (f), which every run gets
-    #   "optional"  the same, and the window may hold none of its DMA
+    #   "optional"  the same, and the window may hold none of its DMA: no
+    #               check of its own (it could not fail), its DMA told in
+    #               (f)'s detail (several SMMUs only)
     #   "off"       the SMMU was off at the panic and the capture kernel
     #               enabled it (nothing to judge of the DMA)
     # On a machine with several SMMUs a tuple, one per SMMU, for each DMA

@@ -474,3 +474,28 @@ class Red(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Contract(unittest.TestCase):
+    """The scenarios' per-SMMU expectations have the shape the verifier
+    zips them in (strict): on a machine with several SMMUs a tuple of one
+    per SMMU for every variant, on one with a single SMMU a string."""
+
+    def test_per_smmu_shapes(self):
+        for name, sc in SCENARIOS.items():
+            n = len(protocol.SMMUS[sc.machine])
+            with self.subTest(scenario=name):
+                for field in ("log_outcome", "dma"):
+                    for variant, value in getattr(sc, field).items():
+                        if n > 1:
+                            self.assertIsInstance(value, tuple, f"{field}[{variant}]")
+                            self.assertEqual(len(value), n, f"{field}[{variant}]")
+                            self.assertTrue(all(isinstance(v, str) for v in value))
+                        else:
+                            self.assertIsInstance(value, str, f"{field}[{variant}]")
+                if n > 1:
+                    if sc.reason is not None:
+                        self.assertIsInstance(sc.reason, tuple)
+                        self.assertEqual(len(sc.reason), n)
+                else:
+                    self.assertTrue(sc.reason is None or isinstance(sc.reason, str))
