@@ -15,6 +15,7 @@ import struct
 import subprocess
 
 import protocol
+import qemu
 import runs
 
 # --- collect: after the boot, the only step that writes -------------------
@@ -266,21 +267,29 @@ TEARDOWN_CLASSES = {"smmuv3_translate_disable": "untranslated",
                     "smmuv3_translate_abort": "aborted"}
 
 
-def smmu_access(ev, rest, smmus):
+def smmu_access(ev, rest, smmus, by_address=False):
     """The SMMU register access of a trace event, or None: (the SMMU's index
-    in smmus, a write?, offset, value, size). With one SMMU, QEMU's
-    smmuv3_read/write_mmio lines (they carry the offset only, not which
-    SMMU); with several, the memory_region_ops_read/write lines, which carry
-    the absolute address: the SMMU is the one whose registers hold it."""
-    if len(smmus) == 1:
+    in smmus, a write?, offset, value, size). by_address (the machine's
+    qemu.Machine.mmio_by_address): the memory_region_ops_read/write lines,
+    which carry the absolute address: the SMMU is the one whose registers
+    hold it; else QEMU's smmuv3_read/write_mmio lines (they carry the offset
+    only, not which SMMU: one SMMU only). ValueError if the line's
+    arguments do not parse."""
+    if not by_address:
         if ev not in ("smmuv3_read_mmio", "smmuv3_write_mmio"):
             return None
+        if len(smmus) != 1:
+            raise ValueError(f"{ev} cannot tell {len(smmus)} SMMUs apart")
         a = SMMU_MMIO.search(rest)
+        if not a:
+            raise ValueError(f"unparsed {ev}: {rest.strip()}")
         return (0, ev == "smmuv3_write_mmio", int(a.group(1), 16), int(a.group(2), 16),
                 int(a.group(3), 16))
     if not ev.startswith("memory_region_ops_"):
         return None
     a = MR_OPS.search(rest)
+    if not a:
+        raise ValueError(f"unparsed {ev}: {rest.strip()}")
     addr = int(a.group(1), 16)
     for k, smmu in enumerate(smmus):
         if smmu.base <= addr < smmu.base + protocol.SMMU_SIZE:
@@ -289,16 +298,20 @@ def smmu_access(ev, rest, smmus):
     return None
 
 
-def trace_events(lines, smmus):
-    """Each trace line parsed once: (event or None, rest, SMMU access or None)."""
+def trace_events(lines, smmus, by_address=False):
+    """Each trace line parsed once: (event or None, rest, SMMU access or
+    None). ValueError, naming the line, if an SMMU access does not parse."""
     out = []
-    for ln in lines:
+    for i, ln in enumerate(lines):
         m = TRACE.match(ln.strip())
         if not m:
             out.append((None, ln, None))
             continue
         ev, rest = m.groups()
-        out.append((ev, rest, smmu_access(ev, rest, smmus)))
+        try:
+            out.append((ev, rest, smmu_access(ev, rest, smmus, by_address)))
+        except ValueError as e:
+            raise ValueError(f"trace line {i + 1}: {e}") from None
     return out
 
 
@@ -309,7 +322,7 @@ def markers(events):
             if acc and acc[0] == 0 and not acc[1] and acc[2] == protocol.SMMU_AIDR]
 
 
-def trace_dma(lines, region, smmus=(protocol.SMMU,), sid_smmu=None):
+def trace_dma(lines, region, smmus=(protocol.SMMU,), sid_smmu=None, by_address=False):
     """Classify each device's DMA from the panic until the capture kernel
     takes it over, from QEMU's trace (a list of lines).
 
@@ -338,17 +351,21 @@ def trace_dma(lines, region, smmus=(protocol.SMMU,), sid_smmu=None):
     each DMA after it did.
 
     Several SMMUs (smmus, protocol.Smmu each; sid_smmu: {stream ID: index
-    of its SMMU}, 0 for any other): each register access is the SMMU's whose
-    registers hold its address (smmu_access()); the markers are the first
+    of its SMMU}, 0 for any other; by_address, as the machine's trace has
+    them, qemu.Machine.mmio_by_address): each register access is the SMMU's
+    whose registers hold its address (smmu_access()); the markers are the first
     SMMU's; each SMMU has its own stream table, capture start, GBPA and
     teardown, and a device's DMA is judged against its own SMMU's. "smmus"
     has the per-SMMU facts (capture_writes, gerror, teardown, idr0,
     crashed_strtab), the top-level ones are the first SMMU's. A translation
     fault names the device's devfn only: it is the stream ID of sid_smmu
-    with that devfn."""
+    with that devfn. A trace line that does not parse: {"error": ...}."""
     sid_smmu = sid_smmu or {}
     devfn_sid = {s & 0xff: s for s in sid_smmu}
-    events = trace_events(lines, smmus)
+    try:
+        events = trace_events(lines, smmus, by_address)
+    except ValueError as e:
+        return {"error": str(e)}
     marks = markers(events)
     if not marks:
         return {"error": "no panic marker (SMMU_AIDR read) in the trace"}
@@ -497,7 +514,8 @@ class Evidence:
         with open(path, errors="replace") as f:
             return trace_dma(f.readlines(), self.crash_region,
                              protocol.SMMUS[self.run.machine],
-                             protocol.sid_smmu(self.run.machine))
+                             protocol.sid_smmu(self.run.machine),
+                             qemu.MACHINES[self.run.machine].mmio_by_address)
 
     @property
     def crash_region(self):

@@ -33,7 +33,8 @@ DATA = test_verify.DATA
 FILES = ("serial", "boot", "evidence", "vmcore_dmesg", "crash")
 
 
-def cut_trace(lines, after_per_sid=64, smmus=(protocol.SMMU,), sid_smmu=None):
+def cut_trace(lines, after_per_sid=64, smmus=(protocol.SMMU,), sid_smmu=None,
+              by_address=False):
     """Before the panic marker (the first SMMU_AIDR read of the first SMMU),
     only SMMU register writes matter (the stream table's base); after it, a
     device's DMA once the capture kernel took it over (its first CFGI_STE)
@@ -44,7 +45,7 @@ def cut_trace(lines, after_per_sid=64, smmus=(protocol.SMMU,), sid_smmu=None):
     other devices than the SMMUs (machines with several SMMUs trace every
     device's) is dropped. smmus, sid_smmu: the machine's, as
     evidence.trace_dma() takes them."""
-    events = evidence.trace_events(lines, smmus)
+    events = evidence.trace_events(lines, smmus, by_address)
     devfn_sid = {s & 0xff: s for s in sid_smmu or {}}
     marks = evidence.markers(events)
     first = marks[0] if marks else len(lines)
@@ -108,7 +109,8 @@ def record(name):
             shutil.copy(src_run.path(what), dst)
     with open(src_run.path("qemu_log"), errors="replace") as f:
         kept = cut_trace(f.readlines(), smmus=protocol.SMMUS[src_run.machine],
-                         sid_smmu=protocol.sid_smmu(src_run.machine))
+                         sid_smmu=protocol.sid_smmu(src_run.machine),
+                         by_address=qemu.MACHINES[src_run.machine].mmio_by_address)
     with gzip.GzipFile(os.path.join(dst, "qemu.log.gz"), "wb", mtime=0) as f:
         f.write("".join(kept).encode())
     case = {"run": parse_name(name),

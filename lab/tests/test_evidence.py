@@ -8,6 +8,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import evidence  # noqa: E402
 import protocol  # noqa: E402
+import qemu  # noqa: E402
 
 NIC = protocol.NIC_SID
 
@@ -145,7 +146,8 @@ class TwoSmmus(unittest.TestCase):
 
     def classify(self, lines):
         return evidence.trace_dma(lines, (0xf0000000, 0x100000000), TWO,
-                                  protocol.sid_smmu("smmuv3x2"))
+                                  protocol.sid_smmu("smmuv3x2"),
+                                  qemu.MACHINES["smmuv3x2"].mmio_by_address)
 
     def test_placement(self):
         self.assertEqual(protocol.dma_devices("smmuv3x2"),
@@ -155,16 +157,34 @@ class TwoSmmus(unittest.TestCase):
     def test_access_attribution(self):
         self.assertEqual(evidence.smmu_access("memory_region_ops_write",
                                               mr("write", 1, 0x80, 0x1000, 8).split(" ", 2)[2],
-                                              TWO), (1, True, 0x80, 0x1000, 8))
+                                              TWO, True), (1, True, 0x80, 0x1000, 8))
         # Another device's registers, and the offset-only lines: not an SMMU's.
         self.assertIsNone(evidence.smmu_access(
             "memory_region_ops_read", mr("read", 0, 0x1c, 0, base=0x9000000).split(" ", 2)[2],
-            TWO))
+            TWO, True))
         self.assertIsNone(evidence.smmu_access("smmuv3_read_mmio",
-                                               "addr: 0x1c val:0x0 size: 0x4(0)", TWO))
+                                               "addr: 0x1c val:0x0 size: 0x4(0)", TWO, True))
+        # Offset-only lines cannot tell two SMMUs apart.
+        with self.assertRaises(ValueError):
+            evidence.smmu_access("smmuv3_read_mmio", "addr: 0x1c val:0x0 size: 0x4(0)", TWO)
         self.assertEqual(evidence.smmu_access("smmuv3_read_mmio",
                                               "addr: 0x1c val:0x0 size: 0x4(0)",
                                               (protocol.SMMU,)), (0, False, 0x1c, 0, 4))
+
+    def test_unparsed_line_is_an_error(self):
+        # A register access whose arguments do not parse: an error to
+        # report, not an exception.
+        td = self.classify(["2026-12-02T04:40:19.553896Z memory_region_ops_read cpu 0 "
+                            "garbled\n"])
+        self.assertIn("error", td)
+        self.assertIn("trace line 1", td["error"])
+        td = evidence.trace_dma(["smmuv3_read_mmio addr: garbled\n"], None)
+        self.assertIn("unparsed smmuv3_read_mmio", td["error"])
+
+    def test_machine_owns_the_mmio_events(self):
+        for name, m in qemu.MACHINES.items():
+            with self.subTest(machine=name):
+                self.assertEqual(m.mmio_by_address, len(protocol.SMMUS[name]) > 1)
 
     def test_markers_are_the_first_smmus(self):
         # An AIDR read of the second SMMU, or another device's at the same
