@@ -191,6 +191,10 @@ static void parse_smmus(void)
 			die("bad lab.smmu");
 		p = end + strspn(end, ": ");
 	}
+	if (*p) {
+		errno = E2BIG;
+		die("more SMMUs in lab.smmu than MAX_SMMUS");
+	}
 	if (!nr_smmus) {
 		errno = EINVAL;
 		die("no lab.smmu");
@@ -569,6 +573,13 @@ static void mutate(const char *spec)
 		return;
 	if (sscanf(spec, "%31[a-z0-9_]:%63[^:]:%i", name, arg, &sid) < 1)
 		die("bad lab.mutate");
+	for (k = 0; k < nr_sids && sids[k] != sid; k++)
+		;
+	if (k == nr_sids) {
+		/* smmu_of() would take the first SMMU: a wrong table mutated. */
+		errno = EINVAL;
+		die("lab.mutate's SID is not in lab.sids");
+	}
 	k = smmu_of(sid);
 	say("mutate=%s sid=0x%x smmu=%u", name, sid, k);
 	val = strcmp(arg, "crashk") ? strtoull(arg, NULL, 0) : crashk_start() + (8 << 20);
