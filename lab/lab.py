@@ -14,6 +14,7 @@ file: initrd.py builds the guest, qemu.py boots it, evidence.py collects
 and parses what the run left, verify.py judges, report.py prints.
 """
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -73,8 +74,8 @@ def kunit(variant, out=None):
 def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, only=None):
     """Run the scenarios on the variants and configurations: [report.Row].
 
-    Each scenario runs in its own modes, or in `modes` when given; select
-    (name, variant, config) picks the rows (None: all). The crash check (d)
+    Each scenario runs in its own modes and guests, or in `modes` when
+    given; select (name, variant, config, guest) picks the rows (None: all). The crash check (d)
     runs for the main scenario only (the same kind of vmcore each time)."""
     rows = []
     for name, sc in SCENARIOS.items():
@@ -82,21 +83,21 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
             continue
         for config in configs:
             built = runs.built_variants(config)
-            for mode in [m for m in modes or sc.modes if m in qemu.MACHINES[sc.machine].modes]:
-                for v in [v for v in variants if v in built]:
-                    if select and not select(name, v, config):
-                        continue
-                    # A fixture kernel is the series plus a lab patch,
-                    # built in the lab configuration only.
-                    if sc.kernel and (v != "patched" or config != "lab"):
-                        continue
-                    run = runs.Run(v, mode, name, config=config, machine=sc.machine,
-                                   out=sc.kernel)
-                    checks, ev = boot_scenario(run, with_crash=(name == "main"))
-                    if all(c.ok for c in checks):
-                        log(f"  green: its dump deleted ({run.drop_core() >> 20} MiB)")
-                    rows.append(report.Row(name, v, mode, checks,
-                                           verify.observed_outcome(ev), config))
+            machine_modes = [m for m in modes or sc.modes if m in qemu.MACHINES[sc.machine].modes]
+            for guest, mode, v in itertools.product(sc.guests, machine_modes, variants):
+                if v not in built or select and not select(name, v, config, guest):
+                    continue
+                # A fixture kernel is the series plus a lab patch, built in
+                # the lab configuration only.
+                if sc.kernel and (v != "patched" or config != "lab"):
+                    continue
+                run = runs.Run(v, mode, name, config=config, machine=sc.machine,
+                               out=sc.kernel, guest=guest)
+                checks, ev = boot_scenario(run, with_crash=(name == "main"))
+                if all(c.ok for c in checks):
+                    log(f"  green: its dump deleted ({run.drop_core() >> 20} MiB)")
+                rows.append(report.Row(name, v, mode, checks, verify.observed_outcome(ev),
+                                       config, guest))
         if repeats and sc.repeat:
             for v in [x for x in variants if x != "base"]:
                 good = 0
@@ -147,7 +148,7 @@ def lab_tests():
 def cmd_run(a):
     sc = SCENARIOS[a.scenario]
     run = runs.Run(a.variant, a.mode or sc.modes[0], a.scenario, config=a.config,
-                   out=a.out or sc.kernel, machine=a.machine or sc.machine)
+                   out=a.out or sc.kernel, machine=a.machine or sc.machine, guest=a.guest)
     checks, _ = boot_scenario(run, not a.no_crash)
     p, f = report.report(f"{a.variant}/{run.mode}/{a.scenario}", checks)
     print(f"{p} passed, {f} failed")
@@ -239,6 +240,8 @@ def main():
     r.add_argument("--no-crash", action="store_true", help="skip the crash check (d)")
     r.add_argument("--out", help="boot build/out-OUT instead of build/out-VARIANT")
     r.add_argument("--config", default=runs.CONFIGS[0], choices=runs.CONFIGS)
+    r.add_argument("--guest", default="init", choices=sorted(initrd.GUESTS),
+                   help="kexec: load the capture kernel with Debian's kexec-tools")
     r.add_argument("--machine", choices=sorted(qemu.MACHINES),
                    help="another QEMU machine than the scenario's")
     k = sub.add_parser("kunit")

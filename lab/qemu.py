@@ -77,6 +77,12 @@ MACHINES = {
         ("acpi",), mmio_by_address=True),
 }
 
+# What a guest (lab/initrd.py) needs of any machine. kexec-tools refuses a
+# device tree whose /chosen/kaslr-seed is not 0 ("kaslr-seed is not wiped
+# to 0"): a kernel with RANDOMIZE_BASE (Debian's) zeroes it once used, the
+# lab kernel, without, leaves QEMU's seed there; so no seed for that guest.
+GUEST_ARGS = {"kexec": ["-machine", "dtb-randomness=off"]}
+
 TRACE_EVENTS = ["smmuv3_translate*", "smmuv3_cmdq_cfgi_ste"]
 
 # Frames per second, per kernel configuration and for how long the 1024
@@ -157,7 +163,7 @@ def command(run, initrd, append, disk_read_bps=0):
         "-device", f"virtio-blk-pci,drive=dump,serial=vmcore,iommu_platform=on,"
                    f"disable-legacy=on,{place(run.machine, 'disk')}",
         "-D", run.path("qemu_log"), "-d", "guest_errors", "-msg", "timestamp=on",
-        *mode_args,
+        *mode_args, *GUEST_ARGS.get(run.guest, ()),
     ]
     for ev in TRACE_EVENTS + machine.trace + (MMIO_TRACE if machine.mmio_by_address
                                               else SMMU_MMIO_TRACE):

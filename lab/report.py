@@ -17,11 +17,16 @@ class Row:
     checks: list
     observed: str
     config: str = "lab"
+    guest: str = "init"
 
     @property
     def kernel(self):
-        """The variant, and its configuration if not the lab's."""
-        return self.variant if self.config == "lab" else f"{self.config}-{self.variant}"
+        """The variant, with its configuration and guest where not the
+        default ones (the guest "kexec": kexec-tools loaded the capture
+        kernel)."""
+        return "-".join(x for x in (self.guest if self.guest != "init" else "",
+                                    self.config if self.config != "lab" else "",
+                                    self.variant) if x)
 
     @property
     def is_test(self):

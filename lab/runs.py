@@ -13,6 +13,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 SRC = os.path.join(BUILD, "linux")
 CRASH_ROOT = os.path.join(BUILD, "crash-root")
+KEXEC_ROOT = os.path.join(BUILD, "kexec-root")
 RUNS = os.path.join(BUILD, "runs")
 # Where the guest's builds go (/init, each kernel's initramfs archives):
 # BUILD, unless LAB_GUEST_BUILD names another folder (a worktree running on
@@ -78,7 +79,7 @@ class Run:
     @property
     def guest_dir(self):
         """Where the run's kernel's initramfs archives are built."""
-        return os.path.join(GUEST_BUILD, os.path.relpath(self.kernel, BUILD), "lab")
+        return os.path.join(GUEST_BUILD, os.path.relpath(self.kernel, BUILD), self.guest)
 
     @property
     def image(self):

@@ -71,6 +71,11 @@ class Scenario:
     # kernel's takeover of the SMMUs (0: not throttled; the dump's writes
     # never are).
     disk_read_bps: int = 0
+    # The guests (lab/initrd.py GUESTS) it runs with: "init" loads the
+    # capture kernel with kexec_file_load(2); "kexec" with Debian's
+    # kexec-tools (`kexec -p`: kexec_load(2), the ELF core header built by
+    # kexec-tools, as Debian's kdump-tools loads it).
+    guests: tuple = ("init",)
 
 
 MAIN = "lab.settle=2"
@@ -94,9 +99,16 @@ TWO = dict(modes=("acpi",), machine="smmuv3x2", asids=True, disk_read_bps=16384,
            sender="late_takeover")
 
 
-def fault(what, mutation, reason):
+# The rows that also run with kexec-tools' ELF core header: the main one,
+# and the refusals that the crash-dump core's address check answers from
+# that header's PT_LOAD ranges.
+BOTH_LOADERS = ("init", "kexec")
+
+
+def fault(what, mutation, reason, **kw):
     """A corrupted state the capture kernel must refuse, then reset."""
-    return Scenario(what, f"{MAIN} lab.mutate={mutation}", FALLBACK, GRANTED, reason=reason)
+    return Scenario(what, f"{MAIN} lab.mutate={mutation}", FALLBACK, GRANTED, reason=reason,
+                    **kw)
 
 
 def adopted(what, params="", **kw):
@@ -107,7 +119,8 @@ def adopted(what, params="", **kw):
 
 
 SCENARIOS = {
-    "main": adopted("clean panic with the NIC receiving", modes=("dt", "acpi"), repeat=20),
+    "main": adopted("clean panic with the NIC receiving", modes=("dt", "acpi"), repeat=20,
+                    guests=BOTH_LOADERS),
     "two_devices": adopted("clean panic on CPU 1, the NIC receiving and the disk reading",
                            "lab.disk_reader=1 lab.panic_cpu=1"),
     "nic_no_driver": adopted("clean panic, the capture kernel without the NIC's driver "
@@ -146,11 +159,11 @@ SCENARIOS = {
     "l2ptr_misaligned": fault("L2 pointer not aligned to the L2 table's size",
                               "l1_l2ptr:0x40001040", r"bad L1 descriptor 0 "),
     "l2ptr_mmio": fault("L2 pointer into MMIO (the GIC distributor)", "l1_l2ptr:0x8000000",
-                        NOT_OLD_RAM),
+                        NOT_OLD_RAM, guests=BOTH_LOADERS),
     "l2ptr_hole": fault("L2 pointer into a physical address hole", "l1_l2ptr:0x200000000",
-                        NOT_OLD_RAM),
+                        NOT_OLD_RAM, guests=BOTH_LOADERS),
     "l2ptr_capture": fault("L2 pointer into the capture kernel's memory", "l1_l2ptr:crashk",
-                           NOT_OLD_RAM),
+                           NOT_OLD_RAM, guests=BOTH_LOADERS),
     "ste_cfg_reserved": fault("the NIC's STE with the reserved Config 0b010", "ste_cfg:2",
                               NIC_IDS),
     "cd_ptr_garbage": fault("the NIC's S1ContextPtr beyond the output address size",
@@ -174,13 +187,16 @@ SCENARIOS = {
 }
 
 
-def in_check(name, variant, config):
+def in_check(name, variant, config, guest="init"):
     """The rows `make check` runs (in each scenario's own modes); `make
     faults` runs every row in both modes. On the lab configuration every
     scenario on patched and main on base; on the debug configuration
     (lockdep, KASAN, kmemleak) main and the refusals on patched, main on
-    base. A fixture kernel's scenarios run on patched's lab configuration
-    alone, whatever this says (lab.matrix())."""
+    base; the guest "kexec" on the lab configuration only. A fixture
+    kernel's scenarios run on patched's lab configuration alone, whatever
+    this says (lab.matrix())."""
+    if guest != "init" and config != "lab":
+        return False
     if variant == "base":
         return name == "main"
     return config != "debug" or name == "main" or \

@@ -36,6 +36,30 @@ def check_capture(ev):
     return True, f"saved {int(s['bytes']) >> 20} MiB in {s['seconds']} s"
 
 
+KEXEC_ON_CRASH = 0x1
+KEXEC_ARCH_AARCH64 = 183 << 16       # EM_AARCH64, in kexec_load()'s flags
+
+
+def check_kexec_tools(ev):
+    """The guest "kexec": Debian's kexec-tools loaded the capture kernel,
+    through kexec_load(2) with KEXEC_ON_CRASH (its -d output prints the call
+    just before making it, and it exits 0 only if the call succeeded), so the
+    capture kernel got kexec-tools' ELF core header."""
+    got = lab_lines(before_panic(ev.system_log), "loader")
+    if not got or got[-1].get("loader") != "kexec-tools":
+        return False, f"loaded by {got[-1].get('loader') if got else 'nothing that said so'}"
+    if got[-1].get("rc") != "0":
+        return False, f"kexec -p exited {got[-1].get('rc')}"
+    calls = re.findall(r"kexec_load: entry = (0x[0-9a-f]+) flags = (0x[0-9a-f]+)", ev.system_log)
+    if len(calls) != 1:
+        return False, f"{len(calls)} kexec_load() calls printed by kexec -d, expected 1"
+    entry, flags = calls[0][0], int(calls[0][1], 16)
+    if flags != KEXEC_ON_CRASH | KEXEC_ARCH_AARCH64:
+        return False, f"kexec_load() flags {flags:#x}, expected KEXEC_ON_CRASH | AArch64"
+    return True, (f"{ev.boot.get('kexec_tools', 'kexec-tools')}: kexec -p -> kexec_load(entry "
+                  f"{entry}, flags {flags:#x}: KEXEC_ON_CRASH, AArch64), exit 0")
+
+
 def check_vmcore(ev):
     """(b)"""
     core = ev.collected.get("vmcore")
@@ -501,6 +525,8 @@ def run_checks(ev, scenario, with_crash=True):
     res = [Check("run", not boot.get("reason") and bool(boot),
                  boot.get("reason") or (", ".join(protocol.KDUMP_STAGES) if boot else
                                         "no boot record"))]
+    if ev.run.guest == "kexec":
+        res.append(Check("kexec-tools load", *check_kexec_tools(ev)))
     res.append(Check("(a) capture", *check_capture(ev)))
     res.append(Check("(b) vmcore", *check_vmcore(ev)))
     res.append(Check("(c) vmcore-dmesg", *check_dmesg(ev)))

@@ -4,7 +4,8 @@
  *
  * System stage (no /proc/vmcore): mount the pseudo file systems, bring the
  * NICs up (their posted receive buffers are the DMA in flight), load the
- * capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH), print each
+ * capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH), or with
+ * kexec-tools' `kexec -p` where the initramfs carries it, print each
  * SMMU's registers and each device's STE (and CD) from its own SMMU, apply
  * the scenario's mutation, mark the panic in QEMU's trace (a read of the
  * first SMMU's SMMU_AIDR, which no driver reads) and panic with sysrq 'c'.
@@ -272,6 +273,38 @@ static void nics_up(void)
 		say("warning=\"no NIC found\"");
 }
 
+/*
+ * The guest "kexec" (lab/initrd.py) carries Debian's kexec-tools: load with
+ * `kexec -p` as kdump-tools does. kexec-tools 2.0.29 tries
+ * kexec_file_load(2) first and falls back to kexec_load(2) where the kernel
+ * lacks it, as Debian's arm64 kernel does (CONFIG_KEXEC_FILE off); the lab
+ * kernel has it, so -c asks for kexec_load(2) (the ELF core header built by
+ * kexec-tools) directly. -d makes kexec print the kexec_load() call.
+ */
+#define KEXEC_TOOLS "/usr/sbin/kexec"
+
+static void kexec_tools_load(const char *cmd)
+{
+	char append[1100];
+	int status;
+	pid_t pid;
+
+	snprintf(append, sizeof(append), "--command-line=%s", cmd);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		execl(KEXEC_TOOLS, KEXEC_TOOLS, "-d", "-c", "-p", "--initrd=/capture.cpio",
+		      append, "/Image", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid kexec");
+	say("loader=kexec-tools rc=%d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("kexec -p");
+}
+
 static void load_capture_kernel(void)
 {
 	char cmd[1024];
@@ -282,16 +315,21 @@ static void load_capture_kernel(void)
 	snprintf(cmd, sizeof(cmd), "%s", param("capture", ""));
 	if (!*cmd)
 		die("no lab.capture");
-	kfd = open("/Image", O_RDONLY);
-	ifd = open("/capture.cpio", O_RDONLY);
-	if (kfd < 0 || ifd < 0)
-		die("open capture kernel or initrd");
-	ret = syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmd) + 1, cmd,
-		      KEXEC_FILE_ON_CRASH);
-	if (ret)
-		die("kexec_file_load");
-	close(kfd);
-	close(ifd);
+	if (!access(KEXEC_TOOLS, X_OK)) {
+		kexec_tools_load(cmd);
+	} else {
+		kfd = open("/Image", O_RDONLY);
+		ifd = open("/capture.cpio", O_RDONLY);
+		if (kfd < 0 || ifd < 0)
+			die("open capture kernel or initrd");
+		ret = syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmd) + 1, cmd,
+			      KEXEC_FILE_ON_CRASH);
+		if (ret)
+			die("kexec_file_load");
+		close(kfd);
+		close(ifd);
+		say("loader=kexec_file_load rc=0");
+	}
 	if (read_file("/sys/kernel/kexec_crash_loaded", cmd, sizeof(cmd)) ||
 	    strcmp(cmd, "1"))
 		die("capture kernel not loaded");

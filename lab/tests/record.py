@@ -24,6 +24,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import evidence  # noqa: E402
+import initrd  # noqa: E402
 import protocol  # noqa: E402
 import qemu  # noqa: E402
 import runs  # noqa: E402
@@ -82,17 +83,18 @@ def cut_trace(lines, after_per_sid=64, smmus=(protocol.SMMU,), sid_smmu=None,
 
 
 def parse_name(name):
-    """[machine-][config-]variant-mode-scenario of a run folder (other axes
-    default); a fixture kernel's runs (its name in place of the variant)
-    are patched's."""
+    """A run folder's name back to its coordinates (runs.Run.name: the axes
+    that are not the default lead, configuration, guest, machine, in that
+    order); a fixture kernel's runs (its name in place of the variant) are
+    patched's."""
     coords = {}
-    for machine in sorted(qemu.MACHINES, key=len, reverse=True):
-        if machine != "smmuv3" and name.startswith(machine + "-"):
-            coords["machine"], name = machine, name[len(machine) + 1:]
-            break
-    first = name.split("-", 1)[0]
-    if first in runs.CONFIGS[1:]:
-        coords["config"], name = first, name.split("-", 1)[1]
+    axes = (("config", runs.CONFIGS[1:]), ("guest", [g for g in initrd.GUESTS if g != "init"]),
+            ("machine", [m for m in qemu.MACHINES if m != "smmuv3"]))
+    for axis, values in axes:
+        for value in sorted(values, key=len, reverse=True):
+            if name.startswith(value + "-"):
+                coords[axis], name = value, name[len(value) + 1:]
+                break
     variant, mode, scenario = name.split("-", 2)
     if variant not in runs.VARIANTS:
         coords["out"], variant = variant, "patched"

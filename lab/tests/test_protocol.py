@@ -111,6 +111,30 @@ class RunRecord(unittest.TestCase):
         self.assertEqual(run.kernel, os.path.join(runs.BUILD, "out-patched"))
         self.assertEqual(runs.Run("base", out="x").kernel, os.path.join(runs.BUILD, "out-x"))
 
+    def test_names_parse_back(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import record
+        for coords in ({"variant": "base", "mode": "dt", "scenario": "main"},
+                       {"variant": "patched", "mode": "acpi", "scenario": "l2ptr_mmio",
+                        "guest": "kexec"},
+                       {"variant": "patched", "mode": "dt", "scenario": "main",
+                        "config": "debug", "guest": "kexec"},
+                       {"variant": "patched", "mode": "acpi", "scenario": "two_smmus",
+                        "machine": "smmuv3x2", "config": "debug"},
+                       {"variant": "patched", "mode": "dt", "scenario": "linear_table",
+                        "out": "linear"}):
+            with self.subTest(**coords):
+                self.assertEqual(record.parse_name(runs.Run(**coords).name), coords)
+
+    def test_kexec_guest(self):
+        run = runs.Run("patched", "dt", "main", guest="kexec")
+        self.assertEqual(run.name, "kexec-patched-dt-main")
+        self.assertNotEqual(run.guest_dir, runs.Run("patched").guest_dir)
+        args, _ = qemu.command(run, "/initrd", "")
+        self.assertIn("dtb-randomness=off", args)
+        self.assertNotIn("dtb-randomness=off", qemu.command(runs.Run("patched"), "/i", "")[0])
+        self.assertTrue(SCENARIOS["main"].guests[1:] == ("kexec",))
+
     def test_unknown_axis_values(self):
         with self.assertRaises(ValueError):
             runs.Run("other")

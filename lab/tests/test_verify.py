@@ -109,6 +109,26 @@ class Red(unittest.TestCase):
         self.edit("serial.log", "LAB: vmcore saved=1", "LAB: vmcore saved=0")
         self.assertIn("(a) capture", self.failing())
 
+    def test_kexec_tools_load(self):
+        """The guest "kexec": kexec-tools' kexec_load() with KEXEC_ON_CRASH."""
+        self.use("kexec-patched-dt-main")
+        self.assertEqual(self.failing(), set())
+        for old, new in (("kexec_load: entry =", "kexec_file_load: entry ="),
+                         ("flags = 0xb70001", "flags = 0xb70000"),
+                         ("LAB: loader=kexec-tools rc=0", "LAB: loader=kexec-tools rc=1"),
+                         ("LAB: loader=kexec-tools", "LAB: loader=kexec_file_load")):
+            with self.subTest(edit=new):
+                self.use("kexec-patched-dt-main")
+                self.edit("serial.log", old, new)
+                self.assertEqual(self.failing(), {"kexec-tools load"})
+
+    def test_kexec_tools_load_only_for_its_guest(self):
+        """The check belongs to the guest: the init guest's runs have none."""
+        names = [c[0] for c in self.case["expected"]]
+        self.assertNotIn("kexec-tools load", names)
+        self.use("kexec-patched-dt-l2ptr_capture")
+        self.assertIn("kexec-tools load", [c[0] for c in self.case["expected"]])
+
     def test_vmcore_size_mismatch(self):
         with open(os.path.join(self.tmp, self.RUN, "evidence.json")) as f:
             ev = json.load(f)
