@@ -20,6 +20,9 @@ tip_name=$(git -C "$SRC" log -1 --format=%an series)
 tip_mail=$(git -C "$SRC" log -1 --format=%ae series)
 tip_date=$(git -C "$SRC" log -1 --format=%ad --date=rfc2822 series)
 tmp=$(mktemp -d)
+# The identity environment of whoever runs this (a commit made with
+# GIT_COMMITTER_NAME set, say) would win over -c user.*: drop it.
+unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 GIT_COMMITTER_DATE=$tip_date GIT_AUTHOR_DATE=$tip_date \
 	git -C "$SRC" -c user.name="$tip_name" -c user.email="$tip_mail" -c core.abbrev=12 \
 	format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
