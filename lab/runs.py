@@ -99,7 +99,7 @@ class Run:
 
     def drop_core(self):
         """Delete the dump of a run every check passed: its verdict and the
-        tools' output stay, its 0.5-1 GiB of guest memory goes (a matrix
+        tools' output stay, its 0.1-0.7 GiB of guest memory goes (a matrix
         keeps about 50 runs). Returns the bytes freed."""
         freed = 0
         for role in ("disk", "vmcore"):
