@@ -75,8 +75,9 @@ def matrix(variants, configs=("lab",), modes=None, repeats=False, select=None, o
     """Run the scenarios on the variants and configurations: [report.Row].
 
     Each scenario runs in its own modes and guests, or in `modes` when
-    given; select (name, variant, config, guest) picks the rows (None: all). The crash check (d)
-    runs for the main scenario only (the same kind of vmcore each time)."""
+    given; select (name, variant, config, guest) picks the rows (None:
+    all). The crash check (d) runs for the main scenario only (the same
+    kind of vmcore each time)."""
     rows = []
     for name, sc in SCENARIOS.items():
         if only and name not in only:
